@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SchemaValidator } from '../engine/documents/validator.ts';
+import { createRegistry } from '../modules/index.ts';
+import { loadScenario } from '../integrations/simulator/load-scenario.ts';
+import { runRepeated } from '../integrations/simulator/run-batch.ts';
+import { openDatabase } from '../integrations/sqlite/open-database.ts';
+import { SqliteTraceSink } from '../integrations/sqlite/sqlite-trace-sink.ts';
+
+export interface CallsResult {
+  readonly calls: number;
+  readonly seconds: number;
+  readonly callsPerSecond: number;
+  readonly peakRssMb: number;
+  readonly heapMb: number;
+  readonly dbMb: number;
+}
+
+const here = new URL('.', import.meta.url).pathname;
+
+/**
+ * Simulated calls through a three-node callflow (three `user` nodes: no answer, busy, then
+ * answered), every execution written to a SQLite step log on disk.
+ */
+export async function benchSimulatedCalls(rounds: readonly number[]): Promise<CallsResult[]> {
+  const registry = createRegistry();
+  const loaded = loadScenario(join(here, 'fixtures/scenario.json'), { registry, validator: new SchemaValidator() });
+  if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
+  const dir = mkdtempSync(join(tmpdir(), 'cf-bench-'));
+  const file = join(dir, 'steps.db');
+  const db = openDatabase(file);
+  const sink = new SqliteTraceSink(db, { groupCommit: 100 });
+  const out: CallsResult[] = [];
+  let done = 0;
+  let failed = 0;
+  for (const calls of rounds) {
+    const t0 = performance.now();
+    await runRepeated({ ...loaded.value, scenario: { ...loaded.value.scenario, seed: done + 1 } }, calls, { registry, sink }, {
+      concurrency: 32,
+      onResult: (s) => {
+        if (s.status !== 'completed' || s.steps !== 3) failed++;
+      },
+    });
+    sink.flush();
+    const seconds = (performance.now() - t0) / 1000;
+    done += calls;
+    const size = db.prepare('SELECT page_count * page_size AS b FROM pragma_page_count(), pragma_page_size()').get() as { b: number };
+    out.push({
+      calls,
+      seconds,
+      callsPerSecond: calls / seconds,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      heapMb: process.memoryUsage().heapUsed / 1e6,
+      dbMb: size.b / 1e6,
+    });
+  }
+  const recorded = (db.prepare('SELECT COUNT(*) AS n FROM executions WHERE status = ?').get('completed') as { n: number }).n;
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  if (failed > 0 || recorded !== done) throw new Error(`bench calls went wrong: ${failed} unexpected, ${recorded}/${done} recorded`);
+  return out;
+}

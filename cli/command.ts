@@ -1,0 +1,44 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../engine/errors.ts';
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly isTty: boolean;
+}
+
+export interface Command {
+  /** e.g. "trace show" */
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  readonly help: string;
+  readonly options: NonNullable<ParseArgsConfig['options']>;
+  /** Returns the exit code. */
+  run(args: { values: Record<string, unknown>; positionals: string[] }, io: Io): Promise<number>;
+}
+
+/** Strict parsing: an unknown flag or a missing value is a usage error naming it. */
+export function parseCommandArgs(cmd: Command, argv: string[]): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: argv, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return { values: r.values as Record<string, unknown>, positionals: r.positionals };
+  } catch (err) {
+    throw new UsageError(`${cmd.name}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Where the step log lives: --db, else $CALLFLOW_DB, else ./callflow.db (read when a command runs, not at import). */
+export function dbPath(values: Record<string, unknown>, env: NodeJS.ProcessEnv): string {
+  const v = values.db;
+  if (typeof v === 'string' && v.length > 0) return v;
+  return env.CALLFLOW_DB && env.CALLFLOW_DB.length > 0 ? env.CALLFLOW_DB : 'callflow.db';
+}
+
+export function positiveInt(name: string, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number (got "${String(v)}")`);
+  return n;
+}

@@ -1,0 +1,61 @@
+import { SchemaValidator } from '../../engine/documents/validator.ts';
+import { UsageError } from '../../engine/errors.ts';
+import { createRegistry } from '../../modules/index.ts';
+import { runBatch } from '../../integrations/simulator/run-batch.ts';
+import { openDatabase } from '../../integrations/sqlite/open-database.ts';
+import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
+import { findExecution, loadExecution } from '../../integrations/sqlite/trace-queries.ts';
+import { dbPath, positiveInt, type Command } from '../command.ts';
+import { renderTrace, summaryLine } from '../render-trace.ts';
+
+export const simulateCommand: Command = {
+  name: 'simulate',
+  usage: 'callflow simulate <scenario...> [--db FILE] [--json] [--concurrency N]',
+  summary: 'run scenarios on the simulated switch and record them in the step log',
+  help: `Runs each scenario file on virtual time and writes its execution to the step log
+(--db, else $CALLFLOW_DB, else ./callflow.db). One scenario: prints its timeline. Several:
+one line each (execution id, scenario, status/end reason, hangup cause and who hung up, duration).
+--json prints the recorded executions (with steps, events, commands, effects) as JSON instead.
+A scenario that does not load is reported on stderr and the others still run; exit code 1 then.`,
+  options: {
+    db: { type: 'string' },
+    json: { type: 'boolean' },
+    concurrency: { type: 'string' },
+  },
+  async run({ values, positionals }, io) {
+    if (positionals.length === 0) throw new UsageError('simulate: give at least one scenario file');
+    const concurrency = positiveInt('concurrency', values.concurrency, 16);
+    const registry = createRegistry();
+    const db = openDatabase(dbPath(values, io.env));
+    const sink = new SqliteTraceSink(db, { groupCommit: positionals.length > 1 ? 100 : 1 });
+    const ids: string[] = [];
+    let failed = 0;
+    try {
+      await runBatch(positionals, { registry, validator: new SchemaValidator() }, { registry, sink }, {
+        concurrency,
+        onResult: (item) => {
+          for (const w of item.warnings) io.err(`warning: ${w.toString()}`);
+          if (!item.ok) {
+            failed++;
+            for (const e of item.errors) io.err(e.message);
+            return;
+          }
+          if (item.summary.status !== 'completed') failed++;
+          ids.push(item.summary.id);
+        },
+      });
+    } finally {
+      sink.flush();
+    }
+    const details = ids.map((id) => {
+      const found = findExecution(db, id);
+      if (!found.ok) throw new Error(found.problem);
+      return loadExecution(db, found.execution);
+    });
+    if (values.json) io.out(JSON.stringify(details, null, 2));
+    else if (positionals.length === 1 && details[0]) io.out(renderTrace(details[0]));
+    else for (const d of details) io.out(summaryLine(d.execution));
+    db.close();
+    return failed > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,77 @@
+
+/**
+ * Time and ids reach the engine only through these two providers, so a simulation can
+ * swap in virtual time and seeded ids and always write the same step log.
+ */
+/** Structurally xstate's (unexported) `Clock`, so the same clock drives actors' delayed transitions. */
+export interface EngineClock {
+  setTimeout(fn: (...args: any[]) => void, timeout: number): any;
+  clearTimeout(id: any): void;
+  /** Milliseconds since the Unix epoch, on this clock's own timeline. */
+  now(): number;
+}
+
+export interface IdProvider {
+  /** A UUID-shaped identifier (channel uuids, Application-UUIDs, execution ids). */
+  uuid(): string;
+}
+
+export class SystemClock implements EngineClock {
+  now(): number {
+    return Date.now();
+  }
+  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
+    return setTimeout(fn, ms);
+  }
+  clearTimeout(id: unknown): void {
+    clearTimeout(id as NodeJS.Timeout);
+  }
+}
+
+export class RandomIds implements IdProvider {
+  uuid(): string {
+    return crypto.randomUUID();
+  }
+}
+
+/** mulberry32: tiny, fast and good enough to make ids that never depend on the run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+const hex = (n: number): string => n.toString(16).padStart(8, '0');
+
+/** Version-4-shaped uuids drawn from a seeded generator: the same seed gives the same sequence. */
+export class SeededIds implements IdProvider {
+  private readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
+  }
+  uuid(): string {
+    const a = hex(this.next());
+    const b = hex(this.next());
+    const c = hex(this.next());
+    const d = hex(this.next());
+    const variant = ((parseInt(c[0]!, 16) & 0x3) | 0x8).toString(16);
+    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4)}${d}`;
+  }
+}
+
+/** A wall clock that never moves: tests use it to prove that two runs write identical rows. */
+export class FixedClock implements EngineClock {
+  constructor(private readonly at: number) {}
+  now(): number {
+    return this.at;
+  }
+  setTimeout(): unknown {
+    throw new Error('FixedClock cannot schedule timers');
+  }
+  clearTimeout(): void {}
+}

@@ -1,0 +1,99 @@
+import type { BridgeEndpoint, HangupCause } from '../../engine/switch.ts';
+import type { DeviceBehaviour } from './scenario-schema.ts';
+
+/** FreeSWITCH's call_timeout when none is given (KAZOO timeout 0). */
+const SWITCH_DEFAULT_TIMEOUT_S = 60;
+
+export interface LegPlan {
+  readonly endpoint: BridgeEndpoint;
+  readonly startMs: number;
+  /** When the leg answers or fails, in ms from the bridge start. */
+  readonly atMs: number;
+  readonly answers: boolean;
+  readonly rings: boolean;
+  readonly cause?: HangupCause;
+}
+
+export type BridgeResult =
+  | { readonly kind: 'answer'; readonly leg: LegPlan; readonly atMs: number }
+  | { readonly kind: 'fail'; readonly cause: HangupCause; readonly atMs: number };
+
+export interface BridgePlan {
+  readonly legs: readonly LegPlan[];
+  readonly result: BridgeResult;
+}
+
+const IMMEDIATE: Partial<Record<DeviceBehaviour['action'], HangupCause>> = {
+  unregistered: 'USER_NOT_REGISTERED',
+  busy: 'USER_BUSY',
+  reject: 'CALL_REJECTED',
+};
+
+function planLeg(endpoint: BridgeEndpoint, startMs: number, deadlineMs: number, b: DeviceBehaviour): LegPlan {
+  const immediate = IMMEDIATE[b.action];
+  if (startMs >= deadlineMs) return { endpoint, startMs, atMs: deadlineMs, answers: false, rings: false, cause: 'NO_ANSWER' };
+  if (immediate) return { endpoint, startMs, atMs: startMs, answers: false, rings: false, cause: immediate };
+  const answerAt = b.action === 'answer' ? startMs + Math.round((b.after_s ?? 0) * 1000) : Infinity;
+  if (answerAt < deadlineMs) return { endpoint, startMs, atMs: answerAt, answers: true, rings: true };
+  return { endpoint, startMs, atMs: deadlineMs, answers: false, rings: true, cause: 'NO_ANSWER' };
+}
+
+/**
+ * Decides, from the scenario's device behaviours, what a bridge does: which leg answers and
+ * when, or how and when it fails. Simultaneous: every leg rings from its Endpoint-Delay; the
+ * first to answer wins; if none does, the last leg to fail gives the cause. Single: legs in
+ * order, each ringing up to its own timeout once the previous one failed.
+ */
+export function planBridge(
+  endpoints: readonly BridgeEndpoint[],
+  strategy: 'simultaneous' | 'single',
+  timeoutSeconds: number,
+  behaviourOf: (deviceId: string) => DeviceBehaviour,
+): BridgePlan {
+  const timeoutMs = (timeoutSeconds > 0 ? timeoutSeconds : SWITCH_DEFAULT_TIMEOUT_S) * 1000;
+  const legTimeout = (e: BridgeEndpoint): number => (e.timeoutSeconds > 0 ? e.timeoutSeconds * 1000 : timeoutMs);
+  const legs: LegPlan[] = [];
+  if (endpoints.length === 0) return { legs, result: { kind: 'fail', cause: 'NO_ROUTE_DESTINATION', atMs: 0 } };
+
+  if (strategy === 'single') {
+    let t = 0;
+    for (const e of endpoints) {
+      const start = t + e.delaySeconds * 1000;
+      const leg = planLeg(e, start, start + legTimeout(e), behaviourOf(e.deviceId));
+      legs.push(leg);
+      if (leg.answers) return { legs, result: { kind: 'answer', leg, atMs: leg.atMs } };
+      t = leg.atMs;
+    }
+    const last = legs[legs.length - 1]!;
+    return { legs, result: { kind: 'fail', cause: last.cause!, atMs: last.atMs } };
+  }
+
+  for (const e of endpoints) {
+    const start = e.delaySeconds * 1000;
+    legs.push(planLeg(e, start, Math.min(timeoutMs, start + legTimeout(e)), behaviourOf(e.deviceId)));
+  }
+  let winner: LegPlan | undefined;
+  for (const l of legs) if (l.answers && (!winner || l.atMs < winner.atMs)) winner = l;
+  if (winner) return { legs, result: { kind: 'answer', leg: winner, atMs: winner.atMs } };
+  let lastFail = legs[0]!;
+  for (const l of legs) if (l.atMs >= lastFail.atMs) lastFail = l;
+  return { legs, result: { kind: 'fail', cause: lastFail.cause!, atMs: lastFail.atMs } };
+}
+
+/** FreeSWITCH's DIALSTATUS for a failed originate. */
+export function dialStatus(cause: HangupCause): string {
+  switch (cause) {
+    case 'USER_BUSY':
+      return 'BUSY';
+    case 'NO_ANSWER':
+    case 'NO_USER_RESPONSE':
+      return 'NOANSWER';
+    case 'ORIGINATOR_CANCEL':
+      return 'CANCEL';
+    case 'USER_NOT_REGISTERED':
+    case 'UNALLOCATED_NUMBER':
+      return 'INVALIDARGS';
+    default:
+      return 'CHANUNAVAIL';
+  }
+}

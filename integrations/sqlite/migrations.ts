@@ -1,0 +1,117 @@
+/**
+ * The step log's schema, one migration per version. Applied in order inside a transaction;
+ * `schema_migrations` records what a file has. Never edit a released migration: add one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'step log: executions, steps, channel events, commands, post-hangup effects',
+    sql: `
+      -- seq is the internal key rows hang off (append-only, so inserts stay sequential);
+      -- id is the execution's public identifier.
+      CREATE TABLE executions (
+        seq               INTEGER PRIMARY KEY,
+        id                TEXT NOT NULL UNIQUE,
+        source            TEXT NOT NULL,
+        scenario          TEXT,
+        account_id        TEXT NOT NULL,
+        call_id           TEXT NOT NULL,
+        caller_number     TEXT NOT NULL,
+        caller_name       TEXT NOT NULL,
+        callee_number     TEXT NOT NULL,
+        callflow_id       TEXT,
+        callflow_name     TEXT,
+        callflow_revision TEXT,
+        route_by          TEXT,
+        route_pattern     TEXT,
+        capture_group     TEXT,
+        started_at        INTEGER NOT NULL,
+        ended_at          INTEGER,
+        wall_started_at   INTEGER NOT NULL,
+        wall_ended_at     INTEGER,
+        status            TEXT NOT NULL CHECK (status IN ('running','completed','failed','incomplete')),
+        end_reason        TEXT,
+        hangup_by         TEXT,
+        hangup_cause      TEXT,
+        hangup_code       TEXT,
+        disposition       TEXT,
+        answered          INTEGER,
+        call_bridged      INTEGER,
+        message_left      INTEGER,
+        duration_ms       INTEGER,
+        error             TEXT
+      );
+      CREATE INDEX executions_by_wall_start ON executions (wall_started_at);
+      CREATE INDEX executions_by_call ON executions (call_id);
+
+      CREATE TABLE steps (
+        execution_seq INTEGER NOT NULL REFERENCES executions (seq) ON DELETE CASCADE,
+        seq           INTEGER NOT NULL,
+        ord           INTEGER NOT NULL,
+        parent_seq    INTEGER,
+        callflow_id   TEXT NOT NULL,
+        node_path     TEXT NOT NULL,
+        module        TEXT NOT NULL,
+        data          TEXT NOT NULL,
+        outcome       TEXT,
+        requested_key TEXT,
+        child_key     TEXT,
+        reason        TEXT,
+        started_at    INTEGER NOT NULL,
+        ended_at      INTEGER,
+        duration_ms   INTEGER,
+        error_kind    TEXT,
+        error_message TEXT,
+        notes         TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (execution_seq, seq)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE channel_events (
+        execution_seq INTEGER NOT NULL REFERENCES executions (seq) ON DELETE CASCADE,
+        ord          INTEGER NOT NULL,
+        at           INTEGER NOT NULL,
+        step_seq     INTEGER,
+        uuid         TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        headers      TEXT NOT NULL,
+        PRIMARY KEY (execution_seq, ord)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE commands (
+        execution_seq    INTEGER NOT NULL REFERENCES executions (seq) ON DELETE CASCADE,
+        ord              INTEGER NOT NULL,
+        at               INTEGER NOT NULL,
+        step_seq         INTEGER,
+        uuid             TEXT NOT NULL,
+        app              TEXT NOT NULL,
+        args             TEXT NOT NULL,
+        application_uuid TEXT NOT NULL,
+        ack              TEXT,
+        completed_at     INTEGER,
+        response         TEXT,
+        error_kind       TEXT,
+        PRIMARY KEY (execution_seq, ord)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE effects (
+        execution_seq INTEGER NOT NULL REFERENCES executions (seq) ON DELETE CASCADE,
+        ord           INTEGER NOT NULL,
+        at            INTEGER NOT NULL,
+        step_seq      INTEGER,
+        handler_key   TEXT NOT NULL,
+        module        TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        detail        TEXT NOT NULL,
+        error_kind    TEXT,
+        error_message TEXT,
+        PRIMARY KEY (execution_seq, ord)
+      ) WITHOUT ROWID;
+    `,
+  },
+];

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { LoadedCallflow } from '../engine/documents/types.ts';
+import { Router } from '../engine/routing.ts';
+import { account, callflow, simulate } from './support/sim.ts';
+
+const cf = (id: string, numbers: string[], patterns: string[] = []): LoadedCallflow => ({
+  doc: { id, numbers, patterns, flow: { module: 'test_continue', data: {} } },
+  file: `${id}.json`,
+  revision: id,
+});
+
+describe('routing (KAZOO cf_flow)', () => {
+  const router = new Router([
+    cf('exact', ['2000', '+14155552000']),
+    cf('short', [], ['^2(\\d)$']),
+    cf('long', [], ['^\\+?1(\\d{3})(\\d{7})$', '^(?P<ext>\\d{4})$']),
+    cf('wide', [], ['^3\\d+$']),
+    cf('fallback', ['no_match']),
+  ]);
+
+  it('an exact number wins over any pattern', () => {
+    expect(router.route('2000')?.callflow.doc.id).toBe('exact');
+    expect(router.route('2000')?.by).toBe('number');
+  });
+
+  it('among patterns, the longest capture wins and the captures are kept', () => {
+    const r = router.route('+14155550100')!;
+    expect(r.callflow.doc.id).toBe('long');
+    expect(r.by).toBe('pattern');
+    expect(r.captureGroup).toBe('5550100');
+    const named = router.route('4321')!;
+    expect(named.captureGroups).toEqual({ ext: '4321' });
+    expect(named.captureGroup).toBe('4321');
+  });
+
+  it('without groups the whole match counts; a tie goes to the first pattern tested', () => {
+    const r = new Router([cf('a', [], ['^(\\d)\\d$']), cf('b', [], ['^\\d\\d$']), cf('c', [], ['^(\\d\\d)$'])]).route('42')!;
+    // a captures "4" (1), b has no group so "42" (2), c captures "42" (2): b was tested first.
+    expect(r.callflow.doc.id).toBe('b');
+  });
+
+  it('no_match takes all-digit numbers (a leading + allowed) and nothing else', () => {
+    expect(router.route('999')?.callflow.doc.id).toBe('fallback');
+    expect(router.route('+999')?.by).toBe('no_match');
+    expect(router.route('sales')).toBeUndefined();
+    expect(router.route('no_match')).toBeUndefined();
+  });
+
+  it('a call to a number nothing routes is refused with NO_ROUTE_DESTINATION and recorded', async () => {
+    const r = await simulate({ account: account([callflow('main', { module: 'test_continue', data: {} }, ['100'])]), scenario: { call: { from: '1', to: 'sales' } } });
+    expect(r.summary.status).toBe('failed');
+    expect(r.summary.endReason).toBe('no_route');
+    expect(r.summary.hangupCause).toBe('NO_ROUTE_DESTINATION');
+    expect(r.detail.steps).toHaveLength(0);
+  });
+
+  it('the captures reach the call and the step log', async () => {
+    const r = await simulate({
+      account: account([callflow('main', { module: 'test_continue', data: {} }, [], ['^\\*97(\\d+)$'])]),
+      scenario: { call: { from: '1', to: '*972000' } },
+    });
+    expect(r.detail.execution.route_by).toBe('pattern');
+    expect(r.detail.execution.capture_group).toBe('2000');
+  });
+});

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { AccountView } from '../engine/call/account-view.ts';
+import { userEndpoints } from '../modules/user/endpoints.ts';
+import { account, callflow, path, simulate, type SimResult } from './support/sim.ts';
+
+const userNode = (data: Record<string, unknown>, children: Record<string, unknown> = { _: { module: 'test_continue', data: {} } }) => ({
+  module: 'user',
+  data: { id: 'alice', ...data },
+  children,
+});
+
+const run = (flow: unknown, scenario: Record<string, unknown> = {}, accountOverrides: Record<string, unknown> = {}) =>
+  simulate({
+    account: account([callflow('main', flow, ['100'])], accountOverrides),
+    scenario: { call: { from: '200', to: '100' }, ...scenario },
+  });
+
+const bridge = (r: SimResult) => {
+  const c = r.detail.commands.find((x) => x.app === 'bridge');
+  return c ? (JSON.parse(c.args as string) as { endpoints: { deviceId: string; delaySeconds: number; timeoutSeconds: number }[]; strategy: string; timeoutSeconds: number }) : undefined;
+};
+const rung = (r: SimResult) => bridge(r)?.endpoints.map((e) => e.deviceId);
+const notes = (r: SimResult) => JSON.parse(r.detail.steps[0]!.notes as string) as string[];
+const eventAt = (r: SimResult, name: string) => {
+  const e = r.detail.events.find((x) => x.name === name);
+  return e ? (e.at as number) - r.detail.execution.started_at : undefined;
+};
+
+describe('user module (KAZOO cf_user)', () => {
+  it("rings only the user's own devices", async () => {
+    const r = await run(userNode({}));
+    expect(rung(r)).toEqual(['alice-desk', 'alice-soft']);
+  });
+
+  it('leaves out disabled and do-not-disturb devices, and everything of a DND user', async () => {
+    const devices = [
+      { id: 'alice-desk', owner_id: 'alice', enabled: false, sip: { username: 'a1' } },
+      { id: 'alice-soft', owner_id: 'alice', do_not_disturb: { enabled: true }, sip: { username: 'a2' } },
+      { id: 'alice-cell', owner_id: 'alice', sip: { username: 'a3' } },
+    ];
+    const r = await run(userNode({}), {}, { devices });
+    expect(rung(r)).toEqual(['alice-cell']);
+    expect(notes(r)).toContain('skipped alice-desk: disabled');
+    expect(notes(r)).toContain('skipped alice-soft: do not disturb');
+
+    const users = [{ id: 'alice', do_not_disturb: { enabled: true } }, { id: 'bob' }];
+    const dnd = await run(userNode({}), {}, { users, devices });
+    expect(bridge(dnd)).toBeUndefined();
+    expect(path(dnd)[0]).toEqual(['user', 'continue', '_']);
+  });
+
+  it("does not ring the caller's own devices unless can_call_self", async () => {
+    // The caller is Alice's desk phone: her softphone is hers too (owner called self).
+    const self = await run(userNode({}), { call: { from: '200', to: '100', device: 'alice-desk' } });
+    expect(bridge(self)).toBeUndefined();
+    expect(notes(self)).toEqual(['skipped alice-desk: owner called self', 'skipped alice-soft: owner called self']);
+
+    const allowed = await run(userNode({ can_call_self: true }), { call: { from: '200', to: '100', device: 'alice-desk' } });
+    expect(rung(allowed)).toEqual(['alice-desk', 'alice-soft']);
+  });
+
+  it('endpoint called self: the calling device itself is left out even when the owner differs', () => {
+    // KAZOO's owner_id can differ from the device's owner (hot-desking); the device rule stands alone.
+    const view = new AccountView({
+      file: 'x',
+      account: { id: 'a', name: 'a', realm: 'r.local', timezone: 'UTC' },
+      users: [{ id: 'alice' }],
+      devices: [
+        { id: 'alice-desk', owner_id: 'alice', sip: { username: 'a1' } },
+        { id: 'alice-soft', owner_id: 'alice', sip: { username: 'a2' } },
+      ],
+      vmboxes: [],
+      notificationTemplates: [],
+      callflows: [],
+    });
+    const info = { callId: 'c', callerNumber: '1', callerName: '1', calleeNumber: '2', authorizingId: 'alice-desk', captureGroups: {} };
+    const data = { id: 'alice', timeout: 20, delay: 0, strategy: 'simultaneous' as const, can_call_self: false };
+    const built = userEndpoints(data, info, view);
+    expect(built.endpoints.map((e) => e.deviceId)).toEqual(['alice-soft']);
+    expect(built.skipped).toEqual(['alice-desk: endpoint called self']);
+    expect(userEndpoints({ ...data, can_call_self: true }, info, view).endpoints).toHaveLength(2);
+    // Endpoints carry the account realm when the device has none: it goes into the dial string.
+    expect(built.endpoints[0]).toMatchObject({ username: 'a2', realm: 'r.local', timeoutSeconds: 20, delaySeconds: 0 });
+  });
+
+  it('simultaneous rings every device at once; the first to answer wins', async () => {
+    const r = await run(userNode({ strategy: 'simultaneous' }), {
+      devices: { 'alice-desk': { action: 'answer', after_s: 6 }, 'alice-soft': { action: 'answer', after_s: 3, hangup_after_s: 10 } },
+    });
+    expect(bridge(r)?.strategy).toBe('simultaneous');
+    expect(eventAt(r, 'CHANNEL_BRIDGE')).toBe(3000);
+    expect(r.summary.hangupBy).toBe('callee');
+  });
+
+  it('single rings one device after another, each for the timeout', async () => {
+    const r = await run(userNode({ strategy: 'single', timeout: 5 }), {
+      devices: { 'alice-desk': { action: 'no_answer' }, 'alice-soft': { action: 'answer', after_s: 2, hangup_after_s: 1 } },
+    });
+    expect(bridge(r)?.strategy).toBe('single');
+    expect(eventAt(r, 'CHANNEL_BRIDGE')).toBe(7000);
+  });
+
+  it('timeout: nobody answers, the bridge fails with NO_ANSWER after `timeout` seconds', async () => {
+    const r = await run(userNode({ timeout: 12 }));
+    expect(bridge(r)?.timeoutSeconds).toBe(12);
+    expect(eventAt(r, 'CHANNEL_EXECUTE_COMPLETE')).toBe(12_000);
+    expect(path(r)[0]).toEqual(['user', 'attempt', '_']);
+    expect(r.detail.steps[0]!.requested_key).toBe('NO_ANSWER,sip:480');
+  });
+
+  it('delay: each device starts ringing `delay` seconds late', async () => {
+    const r = await run(userNode({ delay: 4 }), { devices: { 'alice-desk': { action: 'answer', after_s: 1, hangup_after_s: 1 } } });
+    expect(bridge(r)?.endpoints.every((e) => e.delaySeconds === 4)).toBe(true);
+    expect(eventAt(r, 'CHANNEL_PROGRESS')).toBe(4000);
+    expect(eventAt(r, 'CHANNEL_BRIDGE')).toBe(5000);
+  });
+
+  it('an answered bridge ends the callflow: the "_" child does not run', async () => {
+    const r = await run(userNode({}), { devices: { 'alice-desk': { action: 'answer', after_s: 1, hangup_after_s: 60 } } });
+    expect(path(r)).toEqual([['user', 'stop', null]]);
+    expect(r.summary.endReason).toBe('stopped');
+    expect(r.detail.execution.call_bridged).toBe(1);
+    expect(r.summary.durationMs).toBe(61_000);
+  });
+
+  describe('a failed bridge branches by hangup cause, then SIP code, then "_"', () => {
+    const busy = { devices: { 'alice-desk': { action: 'busy' }, 'alice-soft': { action: 'busy' } } };
+    const t = (module: string) => ({ module, data: {} });
+
+    it('by cause', async () => {
+      const r = await run(userNode({}, { USER_BUSY: t('test_continue'), 'sip:486': t('test_stop'), _: t('test_wait') }), busy);
+      expect(path(r)[0]).toEqual(['user', 'attempt', 'USER_BUSY']);
+    });
+    it('then by SIP code', async () => {
+      const r = await run(userNode({}, { 'sip:486': t('test_continue'), _: t('test_wait') }), busy);
+      expect(path(r)[0]).toEqual(['user', 'attempt', 'sip:486']);
+    });
+    it('then "_"', async () => {
+      const r = await run(userNode({}, { NO_ANSWER: t('test_stop'), _: t('test_continue') }), busy);
+      expect(path(r)[0]).toEqual(['user', 'attempt', '_']);
+      expect(r.detail.steps[0]!.reason).toContain('bridge failed: USER_BUSY (sip:486)');
+    });
+    it('rejected and unregistered devices give their own causes', async () => {
+      const rej = await run(userNode({}, { CALL_REJECTED: t('test_continue') }), {
+        devices: { 'alice-desk': { action: 'reject' }, 'alice-soft': { action: 'reject' } },
+      });
+      expect(path(rej)[0]).toEqual(['user', 'attempt', 'CALL_REJECTED']);
+      const unreg = await run(userNode({}, { USER_NOT_REGISTERED: t('test_continue') }), {
+        devices: { 'alice-desk': { action: 'unregistered' }, 'alice-soft': { action: 'unregistered' } },
+      });
+      expect(path(unreg)[0]).toEqual(['user', 'attempt', 'USER_NOT_REGISTERED']);
+      expect(eventAt(unreg, 'CHANNEL_EXECUTE_COMPLETE')).toBe(0);
+    });
+  });
+
+  it('no endpoints: "_" at once, nothing is rung', async () => {
+    const r = await run(userNode({ id: 'nobody' }));
+    expect(bridge(r)).toBeUndefined();
+    expect(path(r)[0]).toEqual(['user', 'continue', '_']);
+    expect(r.detail.steps[0]!.ended_at).toBe(r.detail.steps[0]!.started_at);
+    expect(notes(r)).toEqual(['skipped no user "nobody"']);
+  });
+
+  it('the caller hanging up while it rings cancels the bridge (ORIGINATOR_CANCEL)', async () => {
+    const r = await run(userNode({}), { caller: { hangup_at_s: 4 } });
+    expect(r.summary.hangupCause).toBe('ORIGINATOR_CANCEL');
+    expect(r.summary.hangupBy).toBe('caller');
+    expect(r.summary.endReason).toBe('channel_gone');
+    expect(r.detail.steps).toHaveLength(1);
+  });
+});

@@ -1,0 +1,130 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkCallflow, loadAccountBundle } from '../engine/documents/load.ts';
+import { SchemaValidator } from '../engine/documents/validator.ts';
+import { loadScenario } from '../integrations/simulator/load-scenario.ts';
+import { createRegistry } from '../modules/index.ts';
+import { account, callflow, tempDir, writeJson } from './support/sim.ts';
+
+const ctx = () => ({ registry: createRegistry(), validator: new SchemaValidator() });
+const check = (doc: unknown) => checkCallflow(doc, 'cf.json', '', ctx());
+const errorsOf = (r: ReturnType<typeof check>) => (r.ok ? [] : r.errors.map((e) => e.message));
+
+const withUser = (data: Record<string, unknown>) =>
+  callflow('cf', { module: 'notification', data: {}, children: { _: { module: 'user', data } } });
+
+describe('document validation', () => {
+  it('fills module defaults from the schema', () => {
+    const r = check(callflow('cf', { module: 'user', data: { id: 'alice' } }));
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.value.doc.flow.data).toEqual({ id: 'alice', timeout: 20, delay: 0, strategy: 'simultaneous', can_call_self: false });
+  });
+
+  it('a wrong type names the file, the JSON pointer and the problem', () => {
+    expect(errorsOf(check(withUser({ id: 'alice', timeout: 'soon' })))).toEqual([
+      'cf.json: /flow/children/_/data/timeout: must be integer (got "soon")',
+    ]);
+  });
+
+  it('an unknown enum value lists the allowed values', () => {
+    expect(errorsOf(check(withUser({ id: 'alice', strategy: 'random' })))).toEqual([
+      'cf.json: /flow/children/_/data/strategy: must be one of "simultaneous", "single" (got "random")',
+    ]);
+  });
+
+  it('a missing required field is named', () => {
+    expect(errorsOf(check({ name: 'x', flow: { module: 'user', data: {} } }))).toEqual(['cf.json: /: missing required field "id"']);
+    expect(errorsOf(check(callflow('cf', { module: 'callflow', data: {} })))).toEqual([
+      'cf.json: /flow/data: missing required field "id"',
+    ]);
+    expect(errorsOf(check(callflow('cf', { data: {} })))).toEqual(['cf.json: /flow: missing required field "module"']);
+  });
+
+  it('an unknown module is a warning, not an error, and is kept for run time', () => {
+    const r = check(callflow('cf', { module: 'voicemail', data: { action: 'compose' } }));
+    expect(r.ok).toBe(true);
+    expect(r.warnings.map(String)).toEqual(['cf.json: /flow/module: unknown module "voicemail": it will be skipped at run time']);
+  });
+
+  it('an invalid pattern is an error at its index', () => {
+    expect(errorsOf(check(callflow('cf', { module: 'user', data: {} }, [], ['^ok$', '^(broken$'])))[0]).toMatch(
+      /^cf\.json: \/patterns\/1: invalid regular expression/,
+    );
+  });
+
+  it('children that are neither a node nor {} are rejected', () => {
+    expect(errorsOf(check(callflow('cf', { module: 'user', data: {}, children: { _: 'next' } })))).toEqual([
+      'cf.json: /flow/children/_: must be object (got "next")',
+    ]);
+    expect(errorsOf(check(callflow('cf', { module: 'user', data: {}, children: { _: { data: {} } } })))).toEqual([
+      'cf.json: /flow/children/_: missing required field "module"',
+    ]);
+    expect(check(callflow('cf', { module: 'user', data: {}, children: { _: {} } })).ok).toBe(true);
+  });
+
+  it('an account bundle names the callflow file a problem is in', () => {
+    const dir = tempDir();
+    writeJson(join(dir, 'bad-cf.json'), withUser({ id: 'alice', delay: -1 }));
+    const file = writeJson(join(dir, 'account.json'), account(['bad-cf.json']));
+    const r = loadAccountBundle(file, ctx());
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.map((e) => e.message)).toEqual([`${join(dir, 'bad-cf.json')}: /flow/children/_/data/delay: must be >= 0`]);
+  });
+
+  it('account bundle fields are checked: unknown top-level keys, bad SIP usernames, duplicate ids', () => {
+    const dir = tempDir();
+    const file = writeJson(join(dir, 'account.json'), {
+      ...account([]),
+      devices: [
+        { id: 'd1', sip: { username: 'ok\r\nInjected: yes' } },
+        { id: 'd1', sip: { username: 'fine' } },
+      ],
+      extra: true,
+    });
+    const r = loadAccountBundle(file, ctx());
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.errors.map((e) => e.message)).toEqual([
+        `${file}: /: unknown field "extra"`,
+        `${file}: /devices/0/sip/username: must match pattern "^[A-Za-z0-9_.+-]+$"`,
+      ]);
+    }
+    const dup = writeJson(join(dir, 'dup.json'), { ...account([]), devices: [{ id: 'd1', sip: { username: 'a' } }, { id: 'd1', sip: { username: 'b' } }] });
+    const r2 = loadAccountBundle(dup, ctx());
+    expect(r2.ok ? [] : r2.errors.map((e) => e.message)).toEqual([`${dup}: /devices/1/id: duplicate id "d1"`]);
+  });
+
+  it('malformed JSON names the line and column', () => {
+    const dir = tempDir();
+    const file = join(dir, 'broken.json');
+    writeJson(file, {});
+    writeFileSync(file, '{\n  "id": "x",\n  "flow": { oops }\n}');
+    const r = loadAccountBundle(file, ctx());
+    expect(r.ok ? '' : r.errors[0]!.message).toMatch(/broken\.json: \/: invalid JSON: .* at line 3 column \d+/);
+  });
+
+  it('scenarios are validated: unknown fields, bad digits, devices missing from the account', () => {
+    const dir = tempDir();
+    writeJson(join(dir, 'account.json'), account([]));
+    const file = writeJson(join(dir, 's.json'), {
+      name: 's',
+      account: 'account.json',
+      call: { from: '1', to: '2' },
+      caller: { dtmf: [{ digits: '1x', at_s: 1 }] },
+      devices: { ghost: { action: 'answer' } },
+      colour: 'red',
+    });
+    const r = loadScenario(file, ctx());
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.errors.map((e) => e.message)).toEqual([
+        `${file}: /: unknown field "colour"`,
+        `${file}: /caller/dtmf/0/digits: must match pattern "^[0-9*#A-D]+$"`,
+      ]);
+    }
+    const file2 = writeJson(join(dir, 's2.json'), { name: 's', account: 'account.json', call: { from: '1', to: '2' }, devices: { ghost: { action: 'busy' } } });
+    const r2 = loadScenario(file2, ctx());
+    expect(r2.ok ? [] : r2.errors.map((e) => e.message)).toEqual([`${file2}: /devices/ghost: no device "ghost" in the account`]);
+  });
+});
