@@ -46,7 +46,8 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const hex = (n: number): string => n.toString(16).padStart(8, '0');
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const hex = (n: number): string => HEX[n >>> 24]! + HEX[(n >>> 16) & 255]! + HEX[(n >>> 8) & 255]! + HEX[n & 255]!;
 
 /** Version-4-shaped uuids drawn from a seeded generator: the same seed gives the same sequence. */
 export class SeededIds implements IdProvider {

@@ -13,10 +13,17 @@ import type {
   PostHangupHandler,
   RecordResult,
 } from './call-control.ts';
-import { channelMachine, type ChannelFacts } from './channel-machine.ts';
+import { channelMachine, type ChannelFacts, type ChannelInput } from './channel-machine.ts';
 import { CommandTracker, type Completion } from './command-tracker.ts';
 import { DigitBuffer } from './digit-buffer.ts';
 import { PostHangupHandlers } from './post-hangup.ts';
+
+/**
+ * Whether the channel machine, in a given state, does anything with an event type. The machine
+ * has no guards, so the answer depends on the state alone: ask xstate once per pair, then skip
+ * events that would change nothing (each xstate event has a real cost).
+ */
+const channelListens = new Map<string, boolean>();
 
 /** How long each kind of command may take before it fails as a timeout (ms). */
 const QUICK_COMMAND_MS = 10_000;
@@ -83,6 +90,18 @@ export class Call implements CallControl {
     this.digits.close();
   }
 
+  /** Feeds the channel machine an event, unless its current state ignores that type. */
+  private feed(input: ChannelInput): void {
+    const snapshot = this.channel.getSnapshot();
+    const key = `${String(snapshot.value)}|${input.type}`;
+    let listens = channelListens.get(key);
+    if (listens === undefined) {
+      listens = snapshot.can(input);
+      channelListens.set(key, listens);
+    }
+    if (listens) this.channel.send(input);
+  }
+
   private get facts(): ChannelFacts {
     return this.channel.getSnapshot().context;
   }
@@ -128,23 +147,23 @@ export class Call implements CallControl {
       }
       case 'CHANNEL_BRIDGE':
         this.commands.holdTimeouts('bridge');
-        this.channel.send({ type: e.name, at });
+        this.feed({ type: e.name, at });
         break;
       case 'CHANNEL_PROGRESS':
       case 'CHANNEL_ANSWER':
       case 'CHANNEL_UNBRIDGE':
-        this.channel.send({ type: e.name, at });
+        this.feed({ type: e.name, at });
         break;
       case 'CHANNEL_DESTROY':
       case 'CHANNEL_DISCONNECTED':
-        this.channel.send({ type: e.name, at, engineAsked: this.engineAskedHangup });
+        this.feed({ type: e.name, at, engineAsked: this.engineAskedHangup });
         break;
       case 'CHANNEL_HANGUP':
-        this.channel.send({ type: e.name, at, headers: e.headers, engineAsked: this.engineAskedHangup });
+        this.feed({ type: e.name, at, headers: e.headers, engineAsked: this.engineAskedHangup });
         this.commands.completeApp('hangup', e, e.headers['Hangup-Cause'] ?? '_none_');
         break;
       case 'CHANNEL_HANGUP_COMPLETE':
-        this.channel.send({ type: e.name, at, headers: e.headers, engineAsked: this.engineAskedHangup });
+        this.feed({ type: e.name, at, headers: e.headers, engineAsked: this.engineAskedHangup });
         break;
       default:
         return;

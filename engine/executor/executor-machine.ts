@@ -211,15 +211,15 @@ export const executorMachine = setup({
   states: {
     idle: { on: { START: [...advance] } },
     running: {
+      tags: ['awaits-destroy'],
       entry: 'startModule',
+      on: { MODULE_DONE: [...advance], MODULE_FAILED: [...advance], CHANNEL_DESTROYED: 'draining' },
+    },
+    // The channel is destroyed but the module still runs (a recording being finished): it gets
+    // a grace period, then it is abandoned.
+    draining: {
       on: { MODULE_DONE: [...advance], MODULE_FAILED: [...advance] },
-      initial: 'active',
-      states: {
-        active: { tags: ['awaits-destroy'], on: { CHANNEL_DESTROYED: 'draining' } },
-        draining: {
-          after: { moduleGrace: { target: '#executor.terminating', actions: ['killModule', 'endChannelGone'] } },
-        },
-      },
+      after: { moduleGrace: { target: 'terminating', actions: ['killModule', 'endChannelGone'] } },
     },
     hangingUp: {
       tags: ['awaits-hangup'],
