@@ -20,12 +20,12 @@ export interface CallsResult {
 const here = new URL('.', import.meta.url).pathname;
 
 /**
- * Simulated calls through a three-node callflow (three `user` nodes: no answer, busy, then
- * answered), every execution written to a SQLite step log on disk.
+ * Simulated calls of one scenario file (seeds 1, 2, ...), `rounds` batches in one process,
+ * every execution written to a SQLite step log on disk.
  */
-export async function benchSimulatedCalls(rounds: readonly number[]): Promise<CallsResult[]> {
+export async function benchSimulatedCalls(scenarioFile: string, rounds: readonly number[], expectedSteps: number): Promise<CallsResult[]> {
   const registry = createRegistry();
-  const loaded = loadScenario(join(here, 'fixtures/scenario.json'), { registry, validator: new SchemaValidator() });
+  const loaded = loadScenario(join(here, scenarioFile), { registry, validator: new SchemaValidator() });
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
   const dir = mkdtempSync(join(tmpdir(), 'cf-bench-'));
   const file = join(dir, 'steps.db');
@@ -37,9 +37,9 @@ export async function benchSimulatedCalls(rounds: readonly number[]): Promise<Ca
   for (const calls of rounds) {
     const t0 = performance.now();
     await runRepeated({ ...loaded.value, scenario: { ...loaded.value.scenario, seed: done + 1 } }, calls, { registry, sink }, {
-      concurrency: 32,
+      concurrency: 8,
       onResult: (s) => {
-        if (s.status !== 'completed' || s.steps !== 3) failed++;
+        if (s.status !== 'completed' || s.steps !== expectedSteps) failed++;
       },
     });
     sink.flush();

@@ -120,6 +120,7 @@ export const executorMachine = setup({
     output: {} as { endReason: EndReason },
   },
   guards: {
+    hasHandlers: ({ context }) => context.call.handlers.size > 0,
     channelGone: ({ context }) => context.call.gone,
     channelDestroyed: ({ context }) => context.call.destroyed,
   },
@@ -235,9 +236,13 @@ export const executorMachine = setup({
     terminating: {
       tags: ['awaits-destroy'],
       entry: 'hangupIfUp',
-      always: { guard: 'channelDestroyed', target: 'handlers' },
-      on: { CHANNEL_DESTROYED: 'handlers' },
-      after: { destroyWait: 'handlers' },
+      always: { guard: 'channelDestroyed', target: 'ended' },
+      on: { CHANNEL_DESTROYED: 'ended' },
+      after: { destroyWait: 'ended' },
+    },
+    // The channel is gone (or will not say so): post-hangup handlers, if any, run now.
+    ended: {
+      always: [{ guard: 'hasHandlers', target: 'handlers' }, { target: 'done' }],
     },
     handlers: {
       entry: 'startHandlers',

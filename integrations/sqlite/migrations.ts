@@ -14,7 +14,8 @@ export const migrations: readonly Migration[] = [
     name: 'step log: executions, steps, channel events, commands, post-hangup effects',
     sql: `
       -- seq is the internal key rows hang off (append-only, so inserts stay sequential);
-      -- id is the execution's public identifier.
+      -- id is the execution's public identifier. Row tables are rowid tables: appends are cheap,
+      -- and one index per table gives an execution's rows in order.
       CREATE TABLE executions (
         seq               INTEGER PRIMARY KEY,
         id                TEXT NOT NULL UNIQUE,
@@ -68,9 +69,9 @@ export const migrations: readonly Migration[] = [
         duration_ms   INTEGER,
         error_kind    TEXT,
         error_message TEXT,
-        notes         TEXT NOT NULL DEFAULT '[]',
-        PRIMARY KEY (execution_seq, seq)
-      ) WITHOUT ROWID;
+        notes         TEXT NOT NULL DEFAULT '[]'
+      );
+      CREATE UNIQUE INDEX steps_of_execution ON steps (execution_seq, seq);
 
       CREATE TABLE channel_events (
         execution_seq INTEGER NOT NULL REFERENCES executions (seq) ON DELETE CASCADE,
@@ -79,9 +80,9 @@ export const migrations: readonly Migration[] = [
         step_seq     INTEGER,
         uuid         TEXT NOT NULL,
         name         TEXT NOT NULL,
-        headers      TEXT NOT NULL,
-        PRIMARY KEY (execution_seq, ord)
-      ) WITHOUT ROWID;
+        headers      TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX channel_events_of_execution ON channel_events (execution_seq, ord);
 
       CREATE TABLE commands (
         execution_seq    INTEGER NOT NULL REFERENCES executions (seq) ON DELETE CASCADE,
@@ -95,9 +96,9 @@ export const migrations: readonly Migration[] = [
         ack              TEXT,
         completed_at     INTEGER,
         response         TEXT,
-        error_kind       TEXT,
-        PRIMARY KEY (execution_seq, ord)
-      ) WITHOUT ROWID;
+        error_kind       TEXT
+      );
+      CREATE UNIQUE INDEX commands_of_execution ON commands (execution_seq, ord);
 
       CREATE TABLE effects (
         execution_seq INTEGER NOT NULL REFERENCES executions (seq) ON DELETE CASCADE,
@@ -109,9 +110,9 @@ export const migrations: readonly Migration[] = [
         status        TEXT NOT NULL,
         detail        TEXT NOT NULL,
         error_kind    TEXT,
-        error_message TEXT,
-        PRIMARY KEY (execution_seq, ord)
-      ) WITHOUT ROWID;
+        error_message TEXT
+      );
+      CREATE UNIQUE INDEX effects_of_execution ON effects (execution_seq, ord);
     `,
   },
 ];
