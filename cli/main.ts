@@ -3,13 +3,24 @@ import { parseCommandArgs, type Command, type Io } from './command.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { traceListCommand, traceShowCommand } from './commands/trace.ts';
 import { validateCommand } from './commands/validate.ts';
+import { notificationsDeliverCommand, notificationsListCommand, notificationsRetryCommand } from './commands/notifications.ts';
+import { templatePreviewCommand } from './commands/template-preview.ts';
 
-const commands: readonly Command[] = [validateCommand, simulateCommand, traceListCommand, traceShowCommand];
+const commands: readonly Command[] = [
+  validateCommand,
+  simulateCommand,
+  traceListCommand,
+  traceShowCommand,
+  notificationsListCommand,
+  notificationsRetryCommand,
+  notificationsDeliverCommand,
+  templatePreviewCommand,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
-    'callflow: run KAZOO callflows on a simulated switch and inspect their step log',
+    'callflow: run KAZOO callflows on a simulated switch, inspect their step log, manage the notification outbox',
     '',
     'usage: callflow <command> [options]   (callflow <command> --help for more)',
     '',

@@ -76,8 +76,26 @@ function rowLines(t: TimelineRow, start: number): string[] {
   }
 }
 
+function messageLines(d: ExecutionDetail): string[] {
+  if (d.messages.length === 0) return [];
+  const lines = ['', 'messages (outbox; attempt times are wall-clock)'];
+  for (const m of d.messages) {
+    lines.push(
+      `  #${m.id} ${printable(m.medium)} to ${printable(m.recipient)}  template ${printable(m.template_id)}  ${printable(m.status)}` +
+        `  queued at +${seconds((m.queued_call_at as number) - d.execution.started_at)}`,
+    );
+    for (const a of m.attempts_detail) {
+      lines.push(
+        `      attempt ${a.attempt} ${new Date(a.started_at as number).toISOString()}: ${printable(a.outcome)}` +
+          `${a.code ? ` ${printable(a.code)}` : ''}${a.detail ? `  ${printable(a.detail)}` : ''}`,
+      );
+    }
+  }
+  return lines;
+}
+
 /** The readable timeline `callflow trace show` prints. */
 export function renderTrace(d: ExecutionDetail): string {
   const start = d.execution.started_at;
-  return [...headerLines(d.execution), '', ...timeline(d).flatMap((t) => rowLines(t, start))].join('\n');
+  return [...headerLines(d.execution), '', ...timeline(d).flatMap((t) => rowLines(t, start)), ...messageLines(d)].join('\n');
 }

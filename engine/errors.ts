@@ -76,3 +76,12 @@ export function firstLine(s: string): string {
   const i = s.indexOf('\n');
   return i < 0 ? s : s.slice(0, i);
 }
+
+/** A module wanted to send a message but this engine was started without an outbox. */
+export class OutboxMissingError extends EngineError {
+  readonly kind = 'outbox_missing';
+  constructor() {
+    super('no outbox is configured: messages cannot be sent');
+    this.name = 'OutboxMissingError';
+  }
+}

@@ -9,6 +9,7 @@ import type { ModuleRegistry } from './module.ts';
 import type { EngineClock, IdProvider } from './providers.ts';
 import type { RouteMatch, Router } from './routing.ts';
 import type { Switch } from './switch.ts';
+import type { Outbox } from './outbox.ts';
 import { ExecutionTrace } from './trace/execution-trace.ts';
 import type { EndReason, ExecutionEnd, ExecutionStart, TraceSink } from './trace/rows.ts';
 
@@ -36,6 +37,8 @@ export interface EngineDeps {
   readonly source: string;
   readonly recordingDir: string;
   readonly logger?: Logger;
+  /** Where modules' messages go; without one, sending fails as `outbox_missing` for that send. */
+  readonly outbox?: Outbox;
   readonly destroyWaitMs?: number;
   readonly moduleGraceMs?: number;
 }
@@ -117,6 +120,9 @@ export async function executeCall(deps: EngineDeps, incoming: IncomingCall): Pro
     trace,
     account: incoming.account,
     recordingDir: deps.recordingDir,
+    executionId: start.id,
+    startedAt: start.started_at,
+    ...(deps.outbox ? { outbox: deps.outbox } : {}),
   });
 
   try {

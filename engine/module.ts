@@ -10,6 +10,11 @@ export interface CallflowModule<Data = Record<string, unknown>> {
   /** One line for `callflow --help` and the README. */
   readonly summary: string;
   readonly schema: object;
+  /**
+   * Account-bundle collections this module owns, each with the JSON schema of one item (for
+   * example `notification_templates`): validated, with defaults, when an account loads.
+   */
+  readonly documents?: Readonly<Record<string, object>>;
   handle(data: Data, call: CallControl): Promise<Next>;
 }
 
@@ -25,6 +30,13 @@ export class ModuleRegistry {
 
   get(name: string): CallflowModule<Record<string, unknown>> | undefined {
     return this.modules.get(name) as CallflowModule<Record<string, unknown>> | undefined;
+  }
+
+  /** Every module's account-bundle collections, as [collection, module name, item schema]. */
+  documentSchemas(): [string, string, object][] {
+    const out: [string, string, object][] = [];
+    for (const m of this.modules.values()) for (const [c, schema] of Object.entries(m.documents ?? {})) out.push([c, m.name, schema]);
+    return out;
   }
 
   names(): string[] {

@@ -6,32 +6,45 @@ import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { findExecution, loadExecution } from '../../integrations/sqlite/trace-queries.ts';
 import { dbPath, positiveInt, type Command } from '../command.ts';
+import { transportsFromEnv } from '../../integrations/notify/config.ts';
+import { startNotifications } from '../../integrations/notify/runtime.ts';
 import { renderTrace, summaryLine } from '../render-trace.ts';
 
 export const simulateCommand: Command = {
   name: 'simulate',
-  usage: 'callflow simulate <scenario...> [--db FILE] [--json] [--concurrency N]',
+  usage: 'callflow simulate <scenario...> [--db FILE] [--json] [--concurrency N] [--deliver-timeout S]',
   summary: 'run scenarios on the simulated switch and record them in the step log',
   help: `Runs each scenario file on virtual time and writes its execution to the step log
 (--db, else $CALLFLOW_DB, else ./callflow.db). One scenario: prints its timeline. Several:
 one line each (execution id, scenario, status/end reason, hangup cause and who hung up, duration).
 --json prints the recorded executions (with steps, events, commands, effects) as JSON instead.
-A scenario that does not load is reported on stderr and the others still run; exit code 1 then.`,
+A scenario that does not load is reported on stderr and the others still run; exit code 1 then.
+
+Notifications go through the durable outbox in the same database: to an SMTP server and
+Twilio when configured (CALLFLOW_SMTP_URL, TWILIO_*), otherwise as files under ./outbox
+(CALLFLOW_OUTBOX_DIR). Pending messages from earlier runs are resumed. After the calls,
+delivery is awaited up to --deliver-timeout seconds (default 10); what is left stays pending
+for the next run or "callflow notifications deliver".`,
   options: {
     db: { type: 'string' },
     json: { type: 'boolean' },
     concurrency: { type: 'string' },
+    'deliver-timeout': { type: 'string' },
   },
   async run({ values, positionals }, io) {
     if (positionals.length === 0) throw new UsageError('simulate: give at least one scenario file');
     const concurrency = positiveInt('concurrency', values.concurrency, 16);
+    const deliverTimeout = positiveInt('deliver-timeout', values['deliver-timeout'], 10);
     const registry = createRegistry();
+    const transports = transportsFromEnv(io.env);
     const db = openDatabase(dbPath(values, io.env));
     const sink = new SqliteTraceSink(db, { groupCommit: positionals.length > 1 ? 100 : 1 });
+    const logger = { info: (l: string) => io.err(l), warn: (l: string) => io.err(l) };
+    const notifications = startNotifications(db, transports, { logger });
     const ids: string[] = [];
     let failed = 0;
     try {
-      await runBatch(positionals, { registry, validator: new SchemaValidator() }, { registry, sink }, {
+      await runBatch(positionals, { registry, validator: new SchemaValidator() }, { registry, sink, outbox: notifications.outbox }, {
         concurrency,
         onResult: (item) => {
           for (const w of item.warnings) io.err(`warning: ${w.toString()}`);
@@ -46,6 +59,14 @@ A scenario that does not load is reported on stderr and the others still run; ex
       });
     } finally {
       sink.flush();
+    }
+    const delivery = await notifications.dispatcher.drain(deliverTimeout * 1000);
+    await notifications.dispatcher.close();
+    if (delivery.pending > 0 || delivery.failed > 0) {
+      io.err(
+        `notifications: ${delivery.pending} pending, ${delivery.failed} failed in the outbox ` +
+          `(see "callflow notifications list"; email via ${transports.email.description}, sms via ${transports.sms.description})`,
+      );
     }
     const details = ids.map((id) => {
       const found = findExecution(db, id);

@@ -1,6 +1,7 @@
 import type { AccountView } from './account-view.ts';
 import type { BridgeEndpoint, HangupCause } from '../switch.ts';
 import type { HangupBy } from '../trace/rows.ts';
+import type { OutboundMessage, OutboxReceipt } from '../outbox.ts';
 
 /** What a module knows about the call when it starts. */
 export interface CallInfo {
@@ -62,6 +63,8 @@ export interface PostHangupHandler {
  * or the database: only this.
  */
 export interface CallControl {
+  /** The execution this call is recorded under (idempotency keys use it). */
+  readonly executionId: string;
   readonly info: CallInfo;
   readonly account: AccountView;
   /** The module that ran before this one (KAZOO's cf_last_action), if any. */
@@ -89,6 +92,10 @@ export interface CallControl {
   /** KAZOO's update_call(message_left=true): visible to post-hangup handlers. */
   markMessageLeft(): void;
   onHangup(handler: PostHangupHandler): void;
+  /** The call record as it stands now (no hangup data until the channel has ended). */
+  currentState(): FinalCallState;
+  /** Hands messages to the durable outbox; never waits for delivery. */
+  sendMessages(messages: readonly OutboundMessage[]): OutboxReceipt[];
   /** A line for the step log about what this module decided and why. */
   note(text: string): void;
 }

@@ -1,5 +1,6 @@
 import { createActor, type Actor } from 'xstate';
-import { ChannelGoneError } from '../errors.ts';
+import { ChannelGoneError, OutboxMissingError } from '../errors.ts';
+import type { Outbox, OutboundMessage, OutboxReceipt } from '../outbox.ts';
 import type { EngineClock, IdProvider } from '../providers.ts';
 import type { BridgeEndpoint, ChannelEvent, HangupCause, Switch, SwitchCommand } from '../switch.ts';
 import type { ExecutionTrace } from '../trace/execution-trace.ts';
@@ -41,6 +42,10 @@ export interface CallDeps {
   readonly account: AccountView;
   /** Where recordings go; the switch writes the file. */
   readonly recordingDir: string;
+  readonly executionId: string;
+  /** When the execution started, on the call's clock. */
+  readonly startedAt: number;
+  readonly outbox?: Outbox;
 }
 
 export interface ChannelListener {
@@ -76,6 +81,19 @@ export class Call implements CallControl {
 
   get account(): AccountView {
     return this.deps.account;
+  }
+
+  get executionId(): string {
+    return this.deps.executionId;
+  }
+
+  currentState(): FinalCallState {
+    return this.finalState(this.deps.startedAt);
+  }
+
+  sendMessages(messages: readonly OutboundMessage[]): OutboxReceipt[] {
+    if (!this.deps.outbox) throw new OutboxMissingError();
+    return this.deps.outbox.enqueue(this.deps.executionId, this.now(), messages);
   }
 
   start(listener: ChannelListener): void {

@@ -92,6 +92,15 @@ export function checkCallflow(raw: unknown, file: string, base: string, ctx: Loa
   return { ok: true, value: { doc, file, revision }, warnings };
 }
 
+function validTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function walkNodes(node: FlowNode, at: string, visit: (node: FlowNode, at: string) => void): void {
   visit(node, at);
   for (const [key, child] of Object.entries(node.children ?? {})) {
@@ -116,6 +125,16 @@ export function loadAccountBundle(file: string, ctx: LoadContext): LoadResult<Ac
     errors.push(new DocumentError(file, p.pointer, p.problem));
   }
   if (errors.length > 0) return { ok: false, errors, warnings };
+
+  for (const [collection, moduleName, schema] of ctx.registry.documentSchemas()) {
+    (raw[collection] as unknown[] | undefined)?.forEach((item, i) => {
+      for (const p of ctx.validator.validate(`document:${moduleName}:${collection}`, schema, item)) {
+        errors.push(new DocumentError(file, joinPointer('', collection, i) + p.pointer, p.problem));
+      }
+    });
+  }
+  const tz = (raw.account as { timezone: string }).timezone;
+  if (!validTimezone(tz)) errors.push(new DocumentError(file, '/account/timezone', `unknown time zone "${tz}"`));
 
   const callflows: LoadedCallflow[] = [];
   (raw.callflows as unknown[]).forEach((entry, i) => {

@@ -63,6 +63,12 @@ export const accountBundleSchema = {
           last_name: { type: 'string' },
           username: { type: 'string' },
           email: { type: 'string' },
+          mobile_number: {
+            type: 'string',
+            pattern: '^\\+[1-9][0-9]{1,14}$',
+            description: 'E.164; where notification SMS to this user go',
+          },
+          priv_level: { enum: ['admin', 'user'], default: 'user' },
           enabled: { type: 'boolean', default: true },
           vm_to_email_enabled: { type: 'boolean', default: true },
           do_not_disturb: { type: 'object', properties: { enabled: { type: 'boolean' } } },

@@ -36,6 +36,9 @@ export interface UserDoc {
   last_name?: string;
   username?: string;
   email?: string;
+  /** E.164: where notification SMS to this user go. */
+  mobile_number?: string;
+  priv_level?: 'admin' | 'user';
   enabled?: boolean;
   vm_to_email_enabled?: boolean;
   do_not_disturb?: { enabled?: boolean };

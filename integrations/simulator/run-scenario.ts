@@ -2,6 +2,7 @@ import { executeCall, type ExecutionSummary, type Logger } from '../../engine/ex
 import type { ModuleRegistry } from '../../engine/module.ts';
 import { RandomIds, SeededIds, type IdProvider } from '../../engine/providers.ts';
 import type { TraceSink } from '../../engine/trace/rows.ts';
+import type { Outbox } from '../../engine/outbox.ts';
 import { VirtualClock } from '../../engine/virtual-clock.ts';
 import type { LoadedScenario } from './load-scenario.ts';
 import { SimulatedSwitch } from './simulated-switch.ts';
@@ -14,6 +15,7 @@ export interface SimulationDeps {
   readonly executionIds?: IdProvider;
   readonly logger?: Logger;
   readonly recordingDir?: string;
+  readonly outbox?: Outbox;
 }
 
 /** Lets every promise chain the last event started run to its end before time moves on. */
@@ -41,6 +43,7 @@ export async function runScenario(loaded: LoadedScenario, deps: SimulationDeps):
       source: 'simulation',
       recordingDir: deps.recordingDir ?? 'recordings',
       ...(deps.logger ? { logger: deps.logger } : {}),
+      ...(deps.outbox ? { outbox: deps.outbox } : {}),
     },
     {
       sw,

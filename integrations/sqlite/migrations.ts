@@ -115,4 +115,44 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX effects_of_execution ON effects (execution_seq, ord);
     `,
   },
+  {
+    version: 2,
+    name: 'durable outbox for notifications, with every delivery attempt',
+    sql: `
+      -- Times here are wall-clock ms (delivery happens in the real world); queued_call_at is the
+      -- call's clock when the message was queued, to place it in the execution's timeline.
+      CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        execution_id    TEXT NOT NULL,
+        node_key        TEXT NOT NULL,
+        medium          TEXT NOT NULL CHECK (medium IN ('email','sms')),
+        recipient       TEXT NOT NULL,
+        template_id     TEXT NOT NULL,
+        message         TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('pending','sending','sent','failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        created_at      INTEGER NOT NULL,
+        queued_call_at  INTEGER NOT NULL,
+        sent_at         INTEGER,
+        provider_id     TEXT,
+        last_error      TEXT,
+        error_code      TEXT
+      );
+      CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+      CREATE INDEX outbox_of_execution ON outbox (execution_id);
+
+      CREATE TABLE outbox_attempts (
+        outbox_id  INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+        attempt    INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at   INTEGER NOT NULL,
+        outcome    TEXT NOT NULL CHECK (outcome IN ('sent','temporary_failure','permanent_failure')),
+        code       TEXT,
+        detail     TEXT,
+        PRIMARY KEY (outbox_id, attempt)
+      );
+    `,
+  },
 ];

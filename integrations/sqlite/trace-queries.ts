@@ -45,6 +45,8 @@ export interface ExecutionDetail {
   readonly events: Record<string, unknown>[];
   readonly commands: Record<string, unknown>[];
   readonly effects: Record<string, unknown>[];
+  /** Messages this execution queued, each with its delivery attempts. */
+  readonly messages: (Record<string, unknown> & { attempts_detail: Record<string, unknown>[] })[];
 }
 
 export function listExecutions(db: Db, opts: { limit: number }): ExecutionRecord[] {
@@ -72,6 +74,12 @@ export function loadExecution(db: Db, execution: ExecutionRecord): ExecutionDeta
     events: by('channel_events', 'ord'),
     commands: by('commands', 'ord'),
     effects: by('effects', 'ord'),
+    messages: (db.prepare('SELECT * FROM outbox WHERE execution_id = ? ORDER BY id').all(execution.id) as Record<string, unknown>[]).map(
+      (m) => ({
+        ...m,
+        attempts_detail: db.prepare('SELECT * FROM outbox_attempts WHERE outbox_id = ? ORDER BY attempt').all(m.id) as Record<string, unknown>[],
+      }),
+    ),
   };
 }
 

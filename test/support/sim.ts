@@ -11,6 +11,7 @@ import { openDatabase, type Db } from '../../integrations/sqlite/open-database.t
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { findExecution, loadExecution, type ExecutionDetail } from '../../integrations/sqlite/trace-queries.ts';
 import { testRegistry } from './test-modules.ts';
+import type { Outbox } from '../../engine/outbox.ts';
 
 export const tempDir = (prefix = 'cf-test-'): string => mkdtempSync(join(tmpdir(), prefix));
 
@@ -64,6 +65,8 @@ export async function simulate(opts: {
   dir?: string;
   dbFile?: string;
   wallClock?: { now(): number };
+  /** Builds the outbox on the step-log database (notifications go through it). */
+  outbox?: (db: Db) => Outbox;
 }): Promise<SimResult> {
   const dir = opts.dir ?? tempDir();
   writeJson(join(dir, 'account.json'), opts.account);
@@ -73,9 +76,11 @@ export async function simulate(opts: {
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
   const db = openDatabase(opts.dbFile ?? join(dir, 'trace.db'));
   const sink = new SqliteTraceSink(db);
+  const outbox = opts.outbox?.(db);
   const summary = await runScenario(loaded.value, {
     registry,
     sink,
+    ...(outbox ? { outbox } : {}),
     wallClock: opts.wallClock ?? new FixedClock(1_700_000_000_000),
     executionIds: new SeededIds(loaded.value.scenario.seed + 1_000_000),
   });

@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import { UsageError } from '../../engine/errors.ts';
+import { transportsFromEnv } from '../../integrations/notify/config.ts';
+import { startNotifications } from '../../integrations/notify/runtime.ts';
+import { openDatabase } from '../../integrations/sqlite/open-database.ts';
+import type { OutboxRow, OutboxStatus } from '../../integrations/sqlite/outbox-store.ts';
+import { OutboxStore } from '../../integrations/sqlite/outbox-store.ts';
+import { dbPath, positiveInt, type Command, type Io } from '../command.ts';
+import { printable } from '../render-trace.ts';
+
+const STATUSES: readonly OutboxStatus[] = ['pending', 'sending', 'sent', 'failed'];
+
+function openLog(values: Record<string, unknown>, io: Io) {
+  const file = dbPath(values, io.env);
+  if (!existsSync(file)) throw new UsageError(`no step log at ${file} (give --db)`);
+  return openDatabase(file);
+}
+
+export function outboxLine(r: OutboxRow): string {
+  return [
+    `#${r.id}`,
+    r.status,
+    r.medium,
+    printable(r.recipient),
+    `template ${printable(r.template_id)}`,
+    `${r.attempts} attempt(s)`,
+    r.last_error ? `last error ${r.error_code ?? ''} ${printable(r.last_error)}`.replace('  ', ' ') : '',
+    `execution ${r.execution_id}`,
+  ]
+    .filter((x) => x.length > 0)
+    .join('  ');
+}
+
+async function deliverNow(values: Record<string, unknown>, io: Io, timeoutS: number): Promise<{ pending: number; sent: number; failed: number }> {
+  const db = openLog(values, io);
+  const n = startNotifications(db, transportsFromEnv(io.env), { logger: { info: io.err, warn: io.err } });
+  const r = await n.dispatcher.drain(timeoutS * 1000);
+  await n.dispatcher.close();
+  db.close();
+  return r;
+}
+
+export const notificationsListCommand: Command = {
+  name: 'notifications list',
+  usage: 'callflow notifications list [--status pending|sending|sent|failed] [--db FILE] [--limit N]',
+  summary: 'messages in the outbox, newest first',
+  help: 'Lists outbox messages: id, status, medium, recipient, template, attempts, last error, execution.',
+  options: { status: { type: 'string' }, db: { type: 'string' }, limit: { type: 'string' } },
+  async run({ values }, io) {
+    const status = values.status as string | undefined;
+    if (status !== undefined && !STATUSES.includes(status as OutboxStatus)) {
+      throw new UsageError(`notifications list: --status must be one of ${STATUSES.join(', ')} (got "${status}")`);
+    }
+    const db = openLog(values, io);
+    const rows = new OutboxStore(db, Date).list({ ...(status ? { status: status as OutboxStatus } : {}), limit: positiveInt('limit', values.limit, 50) });
+    db.close();
+    if (rows.length === 0) io.out('no messages');
+    for (const r of rows) io.out(outboxLine(r));
+    return 0;
+  },
+};
+
+export const notificationsRetryCommand: Command = {
+  name: 'notifications retry',
+  usage: 'callflow notifications retry <id> [--db FILE] [--timeout S]',
+  summary: 'send a failed message again, now',
+  help: 'Puts a failed outbox message back to pending and delivers it (waiting up to --timeout seconds, default 10).',
+  options: { db: { type: 'string' }, timeout: { type: 'string' } },
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1 || !/^#?\d+$/.test(positionals[0]!)) throw new UsageError('notifications retry: give one message id');
+    const id = Number(positionals[0]!.replace('#', ''));
+    const db = openLog(values, io);
+    const store = new OutboxStore(db, Date);
+    const row = store.get(id);
+    if (!row) {
+      db.close();
+      io.err(`notifications retry: no message #${id}`);
+      return 1;
+    }
+    if (!store.retry(id) && row.status !== 'pending') {
+      db.close();
+      io.err(`notifications retry: message #${id} is ${row.status}, not failed`);
+      return 1;
+    }
+    db.close();
+    await deliverNow(values, io, positiveInt('timeout', values.timeout, 10));
+    const after = new OutboxStore(openLog(values, io), Date).get(id)!;
+    io.out(outboxLine(after));
+    return after.status === 'sent' ? 0 : 1;
+  },
+};
+
+export const notificationsDeliverCommand: Command = {
+  name: 'notifications deliver',
+  usage: 'callflow notifications deliver [--db FILE] [--timeout S]',
+  summary: 'deliver pending messages (after a restart, or once a server is back)',
+  help: 'Resumes the outbox: messages a stopped process left pending or sending are delivered, waiting up to --timeout seconds (default 10).',
+  options: { db: { type: 'string' }, timeout: { type: 'string' } },
+  async run({ values }, io) {
+    const r = await deliverNow(values, io, positiveInt('timeout', values.timeout, 10));
+    io.out(`outbox: ${r.sent} sent, ${r.pending} pending, ${r.failed} failed`);
+    return r.pending > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,34 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import type { DeliveryResult, EmailDelivery, EmailTransport } from '../notify/transport.ts';
+import { mailOptions } from './compose-mail.ts';
+
+/**
+ * The embedded default when no SMTP server is configured: each message is built by nodemailer
+ * exactly as it would be sent, and written as an .eml file into a folder.
+ */
+export class FileEmailTransport implements EmailTransport {
+  readonly description: string;
+  private readonly mailer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+
+  constructor(private readonly dir: string) {
+    this.description = `.eml files in ${dir}`;
+  }
+
+  async send(d: EmailDelivery): Promise<DeliveryResult> {
+    try {
+      const info = await this.mailer.sendMail(mailOptions(d));
+      mkdirSync(this.dir, { recursive: true });
+      const file = join(this.dir, `${d.outboxId}-${d.recipient.replace(/[^A-Za-z0-9@._-]/g, '_')}.eml`);
+      writeFileSync(file, info.message as Buffer);
+      return { ok: true, providerId: file };
+    } catch (err) {
+      // A full disk may clear; a message nodemailer cannot build will not.
+      const code = (err as NodeJS.ErrnoException).code ?? null;
+      return { ok: false, temporary: code !== null, code, reason: (err as Error).message.split('\n')[0]! };
+    }
+  }
+
+  close(): void {}
+}

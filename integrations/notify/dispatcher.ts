@@ -1,0 +1,172 @@
+import type { Logger } from '../../engine/execution.ts';
+import type { OutboundEmail, OutboundSms } from '../../engine/outbox.ts';
+import type { AttemptOutcome, OutboxRow, OutboxStore } from '../sqlite/outbox-store.ts';
+import type { DeliveryResult, EmailTransport, SmsTransport } from './transport.ts';
+
+export interface RetryPolicy {
+  /** First retry after this long; each next one waits twice as long, up to `maxDelayMs`. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** After this many attempts a temporary failure is final. */
+  readonly maxAttempts: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 300_000, maxAttempts: 8 };
+
+export interface DispatcherOptions {
+  readonly email: EmailTransport;
+  readonly sms: SmsTransport;
+  readonly retry?: RetryPolicy;
+  /** Deliveries in flight at once. */
+  readonly concurrency?: number;
+  readonly logger?: Logger;
+  readonly wall?: { now(): number };
+}
+
+export interface DrainResult {
+  readonly pending: number;
+  readonly sent: number;
+  readonly failed: number;
+}
+
+/**
+ * Delivers what the outbox holds: claims due messages, hands each to its transport, records
+ * every attempt, retries temporary failures with exponential backoff, and keeps permanent
+ * failures with their reason. Runs on real time: delivery is real-world I/O even in a
+ * simulation.
+ */
+export class OutboxDispatcher {
+  private readonly retry: RetryPolicy;
+  private readonly concurrency: number;
+  private readonly wall: { now(): number };
+  private inFlight = 0;
+  private pumping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly opts: DispatcherOptions,
+  ) {
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.concurrency = opts.concurrency ?? 8;
+    this.wall = opts.wall ?? Date;
+  }
+
+  /** Resumes after a restart: interrupted sends go back to pending, and delivery starts. */
+  start(): void {
+    const n = this.store.recoverInterrupted();
+    if (n > 0) this.opts.logger?.warn(`outbox: ${n} message(s) were being sent when the last process stopped: retrying`);
+    this.kick();
+  }
+
+  /** Something may be due: look now. */
+  kick(): void {
+    if (this.closed || this.pumping) return;
+    this.pumping = true;
+    queueMicrotask(() => {
+      this.pumping = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    const free = this.concurrency - this.inFlight;
+    if (free > 0) {
+      for (const row of this.store.claimDue(free)) {
+        this.inFlight++;
+        void this.deliver(row).finally(() => {
+          this.inFlight--;
+          this.kick();
+        });
+      }
+    }
+    if (this.inFlight === 0) this.armTimer();
+  }
+
+  private armTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const next = this.store.nextDueAt();
+    if (next === undefined) {
+      for (const resolve of [...this.idle]) resolve();
+      return;
+    }
+    this.timer = setTimeout(() => this.kick(), Math.max(0, next - this.wall.now()));
+    this.timer.unref();
+    for (const resolve of [...this.idle]) resolve();
+  }
+
+  private async deliver(row: OutboxRow): Promise<void> {
+    const startedAt = this.wall.now();
+    let result: DeliveryResult;
+    try {
+      const body = JSON.parse(row.message) as OutboundEmail | OutboundSms;
+      result =
+        row.medium === 'email'
+          ? await this.opts.email.send({
+              outboxId: row.id,
+              idempotencyKey: row.idempotency_key,
+              executionId: row.execution_id,
+              recipient: row.recipient,
+              email: body as OutboundEmail,
+            })
+          : await this.opts.sms.send({ outboxId: row.id, idempotencyKey: row.idempotency_key, recipient: row.recipient, sms: body as OutboundSms });
+    } catch (err) {
+      result = { ok: false, temporary: true, code: null, reason: `transport failed: ${(err as Error).message}` };
+    }
+    try {
+      if (result.ok) {
+        this.store.recordAttempt(row, startedAt, { outcome: 'sent', providerId: result.providerId });
+      } else if (result.temporary && row.attempts < this.retry.maxAttempts) {
+        const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (row.attempts - 1));
+        this.store.recordAttempt(row, startedAt, { outcome: 'temporary_failure', code: result.code, detail: result.reason, retryAt: this.wall.now() + delay });
+      } else {
+        const detail = result.temporary ? `gave up after ${row.attempts} attempts: ${result.reason}` : result.reason;
+        const final: AttemptOutcome = result.temporary
+          ? { outcome: 'temporary_failure', code: result.code, detail, retryAt: null }
+          : { outcome: 'permanent_failure', code: result.code, detail };
+        this.store.recordAttempt(row, startedAt, final);
+        this.opts.logger?.warn(`outbox: message ${row.id} to ${row.recipient} failed: ${detail}`);
+      }
+    } catch (err) {
+      // The step log is unwritable; the row stays `sending` and is retried after a restart.
+      this.opts.logger?.warn(`outbox: cannot record attempt for message ${row.id}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Waits until nothing is in flight and nothing is due before `timeoutMs` from now (messages
+   * waiting for a later retry stay pending), or until the timeout.
+   */
+  async drain(timeoutMs: number): Promise<DrainResult> {
+    const deadline = this.wall.now() + timeoutMs;
+    this.kick();
+    for (;;) {
+      const next = this.store.nextDueAt();
+      const busy = this.inFlight > 0 || (next !== undefined && next <= deadline);
+      if (!busy || this.wall.now() >= deadline || this.closed) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, Math.min(100, deadline - this.wall.now())));
+        const done = (): void => {
+          clearTimeout(t);
+          this.idle.delete(done);
+          resolve();
+        };
+        this.idle.add(done);
+      });
+    }
+    const c = this.store.counts();
+    return { pending: c.pending + c.sending, sent: c.sent, failed: c.failed };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    this.opts.email.close();
+    this.opts.sms.close();
+  }
+}

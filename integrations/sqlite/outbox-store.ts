@@ -1,0 +1,170 @@
+import type { Statement } from 'better-sqlite3';
+import type { OutboundMessage, OutboxReceipt } from '../../engine/outbox.ts';
+import type { Db } from './open-database.ts';
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+export interface OutboxRow {
+  id: number;
+  idempotency_key: string;
+  execution_id: string;
+  node_key: string;
+  medium: 'email' | 'sms';
+  recipient: string;
+  template_id: string;
+  /** JSON of OutboundMessage['email' | 'sms']. */
+  message: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  queued_call_at: number;
+  sent_at: number | null;
+  provider_id: string | null;
+  last_error: string | null;
+  error_code: string | null;
+}
+
+export interface AttemptRow {
+  outbox_id: number;
+  attempt: number;
+  started_at: number;
+  ended_at: number;
+  outcome: 'sent' | 'temporary_failure' | 'permanent_failure';
+  code: string | null;
+  detail: string | null;
+}
+
+export type AttemptOutcome =
+  | { readonly outcome: 'sent'; readonly providerId: string }
+  | { readonly outcome: 'temporary_failure'; readonly code: string | null; readonly detail: string; readonly retryAt: number | null }
+  | { readonly outcome: 'permanent_failure'; readonly code: string | null; readonly detail: string };
+
+/**
+ * The outbox table: every message is stored before any delivery is tried, keyed by its
+ * idempotency key so the same message is never stored (or sent) twice.
+ */
+export class OutboxStore {
+  private readonly insert: Statement;
+  private readonly byKey: Statement;
+  private readonly claim: Statement;
+  private readonly insertAttempt: Statement;
+  private readonly markSent: Statement;
+  private readonly markRetry: Statement;
+  private readonly markFailed: Statement;
+  private readonly nextDue: Statement;
+  private readonly enqueueAll: (executionId: string, callTime: number, messages: readonly OutboundMessage[]) => OutboxReceipt[];
+  private readonly record: (row: OutboxRow, startedAt: number, o: AttemptOutcome) => void;
+
+  constructor(
+    private readonly db: Db,
+    private readonly wall: { now(): number },
+  ) {
+    this.insert = db.prepare(
+      `INSERT INTO outbox (idempotency_key, execution_id, node_key, medium, recipient, template_id, message, status,
+         next_attempt_at, created_at, queued_call_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+    );
+    this.byKey = db.prepare('SELECT id FROM outbox WHERE idempotency_key = ?');
+    this.claim = db.prepare(
+      `UPDATE outbox SET status = 'sending', attempts = attempts + 1
+       WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+       RETURNING *`,
+    );
+    this.insertAttempt = db.prepare(
+      'INSERT INTO outbox_attempts (outbox_id, attempt, started_at, ended_at, outcome, code, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.markSent = db.prepare(
+      `UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, last_error = NULL, error_code = NULL WHERE id = ?`,
+    );
+    this.markRetry = db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, error_code = ? WHERE id = ?`);
+    this.markFailed = db.prepare(`UPDATE outbox SET status = 'failed', last_error = ?, error_code = ? WHERE id = ?`);
+    this.nextDue = db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`);
+    this.enqueueAll = db.transaction((executionId: string, callTime: number, messages: readonly OutboundMessage[]) => {
+      const now = this.wall.now();
+      return messages.map((m) => {
+        const r = this.insert.run(
+          m.idempotencyKey, executionId, m.nodeKey, m.medium, m.recipient, m.templateId,
+          JSON.stringify(m.medium === 'email' ? m.email : m.sms), now, now, callTime,
+        );
+        if (r.changes === 1) return { id: Number(r.lastInsertRowid), idempotencyKey: m.idempotencyKey, duplicate: false };
+        const existing = this.byKey.get(m.idempotencyKey) as { id: number };
+        return { id: existing.id, idempotencyKey: m.idempotencyKey, duplicate: true };
+      });
+    });
+    this.record = db.transaction((row: OutboxRow, startedAt: number, o: AttemptOutcome) => {
+      const now = this.wall.now();
+      const code = o.outcome === 'sent' ? null : o.code;
+      const detail = o.outcome === 'sent' ? o.providerId : o.detail;
+      this.insertAttempt.run(row.id, row.attempts, startedAt, now, o.outcome, code, detail);
+      if (o.outcome === 'sent') this.markSent.run(now, o.providerId, row.id);
+      else if (o.outcome === 'temporary_failure' && o.retryAt !== null) this.markRetry.run(o.retryAt, o.detail, o.code, row.id);
+      else this.markFailed.run(o.detail, code, row.id);
+    });
+  }
+
+  enqueue(executionId: string, callTime: number, messages: readonly OutboundMessage[]): OutboxReceipt[] {
+    return this.enqueueAll(executionId, callTime, messages);
+  }
+
+  /** Marks up to `limit` due messages as being sent (one more attempt each) and returns them. */
+  claimDue(limit: number): OutboxRow[] {
+    return this.claim.all(this.wall.now(), limit) as OutboxRow[];
+  }
+
+  recordAttempt(row: OutboxRow, startedAt: number, outcome: AttemptOutcome): void {
+    this.record(row, startedAt, outcome);
+  }
+
+  /**
+   * Messages a process was sending when it died go back to pending. Their delivery may have
+   * happened; an email keeps its Message-ID, so a second copy is recognisably the same message.
+   */
+  recoverInterrupted(): number {
+    return this.db.prepare(`UPDATE outbox SET status = 'pending' WHERE status = 'sending'`).run().changes;
+  }
+
+  nextDueAt(): number | undefined {
+    return (this.nextDue.get() as { at: number | null }).at ?? undefined;
+  }
+
+  counts(): Record<OutboxStatus, number> {
+    const out: Record<OutboxStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0 };
+    for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as { status: OutboxStatus; n: number }[]) {
+      out[r.status] = r.n;
+    }
+    return out;
+  }
+
+  list(opts: { status?: OutboxStatus; executionId?: string; limit: number }): OutboxRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (opts.status) {
+      where.push('status = ?');
+      args.push(opts.status);
+    }
+    if (opts.executionId) {
+      where.push('execution_id = ?');
+      args.push(opts.executionId);
+    }
+    const sql = `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return this.db.prepare(sql).all(...args, opts.limit) as OutboxRow[];
+  }
+
+  get(id: number): OutboxRow | undefined {
+    return this.db.prepare('SELECT * FROM outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+  }
+
+  attempts(id: number): AttemptRow[] {
+    return this.db.prepare('SELECT * FROM outbox_attempts WHERE outbox_id = ? ORDER BY attempt').all(id) as AttemptRow[];
+  }
+
+  /** A failed message goes back to pending, due now. Returns false if it was not failed. */
+  retry(id: number): boolean {
+    return (
+      this.db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status = 'failed'`).run(this.wall.now(), id)
+        .changes === 1
+    );
+  }
+}

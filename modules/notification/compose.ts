@@ -1,0 +1,95 @@
+import type { AccountView } from '../../engine/call/account-view.ts';
+import type { FinalCallState } from '../../engine/call/call-control.ts';
+import type { OutboundMessage } from '../../engine/outbox.ts';
+import { isSafeEmail, unique } from './addresses.ts';
+import { buildMacros } from './macros.ts';
+import { emailAddresses, resolveRecipients } from './recipients.ts';
+import { TemplateError, type TemplateRenderer } from './renderer.ts';
+import type { NotificationData, NotificationTemplate } from './schema.ts';
+
+export interface Composition {
+  readonly messages: OutboundMessage[];
+  readonly notes: string[];
+}
+
+/** Header text may never carry a line break (header injection) or other control characters. */
+const oneLine = (s: string): string => s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+
+/**
+ * Everything one notification sends: for each medium, the recipients resolved now, the
+ * template rendered with the call's state, one outbox message per envelope recipient. A bad
+ * template throws TemplateError (that send fails; nothing else does).
+ */
+export function compose(input: {
+  readonly data: NotificationData;
+  readonly state: FinalCallState;
+  readonly account: AccountView;
+  readonly executionId: string;
+  readonly nodeKey: string;
+  readonly sentAt: number;
+  readonly renderer: TemplateRenderer;
+}): Composition {
+  const { data, account, renderer } = input;
+  const notes: string[] = [];
+  const templateId = data.template_id!;
+  const template = account.bundle.notificationTemplates.find((t) => t.id === templateId) as NotificationTemplate | undefined;
+  if (!template) return { messages: [], notes: [`no template "${templateId}" in the account: nothing sent`] };
+  if (template.enabled === false) return { messages: [], notes: [`template "${templateId}" is disabled: nothing sent`] };
+
+  const messages: OutboundMessage[] = [];
+  const key = (medium: string, recipient: string): string => `${input.executionId}|${input.nodeKey}|${medium}|${recipient}`;
+  const base = { templateId, nodeKey: input.nodeKey };
+
+  for (const medium of unique<'email' | 'sms'>(data.notification_media ?? ['email'])) {
+    const resolved = resolveRecipients(data, account, medium);
+    notes.push(...resolved.notes);
+    // KAZOO leaves `To` out when no recipient resolved, so the template's own addresses apply.
+    const callflowTo = resolved.values.length > 0 ? resolved.values : undefined;
+    const values = buildMacros(input.state, account, data, callflowTo, input.sentAt);
+    if (medium === 'email') {
+      if (!isSafeEmail(template.from)) throw new TemplateError(templateId, 'from', `"${oneLine(template.from)}" is not a valid address`);
+      const h = emailAddresses(template, callflowTo, account);
+      const envelope = unique([...h.to, ...h.cc, ...h.bcc]);
+      if (envelope.length === 0) {
+        notes.push('email: no recipient (none resolved, none in the template): nothing sent');
+        continue;
+      }
+      const subject = oneLine(renderer.render(templateId, 'subject', template.subject, values, 'text'));
+      const text = template.text === undefined ? undefined : renderer.render(templateId, 'text', template.text, values, 'text');
+      const html = template.html === undefined ? undefined : renderer.render(templateId, 'html', template.html, values, 'html');
+      const replyTo = template.reply_to && isSafeEmail(template.reply_to) ? template.reply_to : undefined;
+      for (const rcpt of envelope) {
+        messages.push({
+          ...base,
+          idempotencyKey: key('email', rcpt),
+          medium: 'email',
+          recipient: rcpt,
+          email: {
+            from: template.from,
+            ...(replyTo ? { replyTo } : {}),
+            to: h.to,
+            cc: h.cc,
+            subject,
+            ...(text !== undefined ? { text } : {}),
+            ...(html !== undefined ? { html } : {}),
+          },
+        });
+      }
+    } else {
+      if (!template.sms) {
+        notes.push(`sms: template "${templateId}" has no sms body: nothing sent`);
+        continue;
+      }
+      const numbers = callflowTo ?? template.sms.to;
+      if (numbers.length === 0) {
+        notes.push('sms: no recipient (none resolved, none in the template): nothing sent');
+        continue;
+      }
+      const body = renderer.render(templateId, 'sms.body', template.sms.body, values, 'text');
+      for (const number of unique(numbers)) {
+        messages.push({ ...base, idempotencyKey: key('sms', number), medium: 'sms', recipient: number, sms: { body } });
+      }
+    }
+  }
+  return { messages, notes };
+}
