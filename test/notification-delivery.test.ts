@@ -1,0 +1,199 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../integrations/sqlite/open-database.ts';
+import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
+import { runtimeFor } from './support/notify.ts';
+import { account, callflow, simulate, tempDir, writeJson } from './support/sim.ts';
+import { freePort, TestSmtpServer } from './support/smtp.ts';
+
+const templates = [
+  {
+    id: 'missed',
+    from: 'pbx@test.local',
+    subject: 'Call from {{ caller_id.name }}',
+    text: 'Hangup: {{ call.notify.hangup_cause }}',
+    html: '<p>{{ caller_id.name }} {{ caller_id.name | raw }}</p>',
+    to: { email_addresses: ['desk@test.local'] },
+  },
+];
+const flow = { module: 'notification', data: { recipients: [{ type: 'email', id: 'ops@test.local' }], template_id: 'missed' } };
+const servers: TestSmtpServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+/** Runs the CLI without blocking this process: the loopback servers of the test live here. */
+function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/callflow.js', ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function files(dir: string) {
+  writeJson(join(dir, 'account.json'), account([callflow('main', flow, ['100'])], { notification_templates: templates }));
+  return writeJson(join(dir, 's.json'), { name: 's', account: 'account.json', call: { from: '+15550001111', caller_id_name: 'Mallory', to: '100' } });
+}
+
+describe('outbox delivery', () => {
+  it('SMTP down, then up: delivered exactly once after retries', async () => {
+    const port = await freePort();
+    let rt!: ReturnType<typeof runtimeFor>;
+    const sim = await simulate({
+      account: account([callflow('main', flow, ['100'])], { notification_templates: templates }),
+      scenario: { call: { from: '1', to: '100' } },
+      outbox: (db) => (rt = runtimeFor(db, { smtpUrl: `smtp://127.0.0.1:${port}`, retryMs: 100 })).outbox,
+    });
+    const store = new OutboxStore(sim.db, Date);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(store.list({ limit: 5 })[0]!.status).toBe('pending');
+    const smtp = new TestSmtpServer();
+    servers.push(smtp);
+    await smtp.listen(port);
+    await rt.dispatcher.drain(5000);
+    await smtp.waitFor(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.received).toHaveLength(1);
+    const [row] = store.list({ limit: 5 });
+    expect(row!.status).toBe('sent');
+    const attempts = store.attempts(row!.id);
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    // Connection refused is worth another try.
+    expect(attempts.slice(0, -1).every((a) => a.outcome === 'temporary_failure' && a.code === 'ESOCKET' && /ECONNREFUSED/.test(a.detail ?? ''))).toBe(true);
+    expect(attempts.at(-1)!.outcome).toBe('sent');
+    await rt.dispatcher.close();
+  });
+
+  it('the process killed mid-send after hangup: after a restart the message is delivered exactly once', async () => {
+    const smtp = new TestSmtpServer({ hangFirst: 1 });
+    servers.push(smtp);
+    await smtp.listen();
+    const dir = tempDir();
+    const scenario = files(dir);
+    const db = join(dir, 'log.db');
+    const env = { CALLFLOW_SMTP_URL: smtp.url, CALLFLOW_DB: db };
+    const child = spawn(process.execPath, ['bin/callflow.js', 'simulate', scenario], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const deadline = Date.now() + 20_000;
+    while (smtp.dataStarted === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(smtp.dataStarted).toBe(1);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const before = new OutboxStore(openDatabase(db), Date).list({ limit: 5 });
+    expect(before.map((r) => r.status)).toEqual(['sending']);
+    expect(smtp.received).toHaveLength(0);
+
+    const again = await cli(['notifications', 'deliver'], env);
+    expect(again.stdout.trim()).toBe('outbox: 1 sent, 0 pending, 0 failed');
+    expect(again.stderr).toContain('1 message(s) were being sent when the last process stopped: retrying');
+    await smtp.waitFor(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0]!.mail.text?.trim()).toBe('Hangup: NORMAL_CLEARING');
+    const after = new OutboxStore(openDatabase(db), Date).list({ limit: 5 });
+    expect(after.map((r) => [r.status, r.attempts])).toEqual([['sent', 2]]);
+    // The restart sends the same message: same Message-ID as the interrupted attempt would have had.
+    expect(smtp.received[0]!.mail.messageId).toMatch(/^<[0-9a-f]{32}@callflow-engine>$/);
+  });
+
+  it('with nothing configured, messages become .eml files (the fresh-machine default)', async () => {
+    const dir = tempDir();
+    const scenario = files(dir);
+    const out = join(dir, 'out');
+    const r = await cli(['simulate', scenario, '--db', join(dir, 'log.db')], { CALLFLOW_OUTBOX_DIR: out, CALLFLOW_SMTP_URL: '' });
+    expect(r.status).toBe(0);
+    const emails = readdirSync(join(out, 'email'));
+    expect(emails).toHaveLength(1);
+    const eml = readFileSync(join(out, 'email', emails[0]!), 'utf8');
+    expect(eml).toContain('To: ops@test.local');
+    expect(eml).toContain('Subject: Call from Mallory');
+  });
+
+  it('bad settings are one line naming the variable, and never echo a secret', async () => {
+    const dir = tempDir();
+    const scenario = files(dir);
+    const bad = await cli(['simulate', scenario, '--db', join(dir, 'log.db')], { CALLFLOW_SMTP_URL: 'http://example.test' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toBe('CALLFLOW_SMTP_URL: scheme must be smtp: or smtps: (got http:)');
+    const sid = await cli(['simulate', scenario, '--db', join(dir, 'log.db')], { TWILIO_ACCOUNT_SID: 'AC' + 'f'.repeat(32), TWILIO_AUTH_TOKEN: 'sekret-token-123' });
+    expect(sid.stderr.trim()).toBe('TWILIO_FROM_NUMBER: set it, or TWILIO_MESSAGING_SERVICE_SID');
+    expect(sid.stderr).not.toContain('sekret');
+  });
+});
+
+describe('notification CLI', () => {
+  it('notifications list, retry of a failed message, template preview of a recorded call', async () => {
+    const smtp = new TestSmtpServer({ rejectRecipients: () => true });
+    servers.push(smtp);
+    await smtp.listen();
+    const dir = tempDir();
+    const scenario = files(dir);
+    const db = join(dir, 'log.db');
+    const env = { CALLFLOW_SMTP_URL: smtp.url, CALLFLOW_DB: db };
+    const sim = await cli(['simulate', scenario, '--deliver-timeout', '5'], env);
+    expect(sim.stderr).toContain('notifications: 0 pending, 1 failed in the outbox');
+    const failed = await cli(['notifications', 'list', '--status', 'failed'], env);
+    expect(failed.stdout).toMatch(/^#1 {2}failed {2}email {2}ops@test\.local {2}template missed {2}1 attempt\(s\) {2}last error 550 .*no such user/m);
+    expect((await cli(['notifications', 'list', '--status', 'lost'], env)).stderr.trim()).toBe(
+      'callflow notifications list: --status must be one of pending, sending, sent, failed (got "lost")',
+    );
+    // The address is fixed on the server side; retry sends it now.
+    await smtp.close();
+    servers.pop();
+    const good = new TestSmtpServer();
+    servers.push(good);
+    await good.listen(smtp.port);
+    const retry = await cli(['notifications', 'retry', '1'], env);
+    expect(retry.status).toBe(0);
+    expect(retry.stdout).toMatch(/^#1 {2}sent {2}email/);
+    expect(good.received).toHaveLength(1);
+
+    const exec = (await cli(['trace', 'list', '--limit', '1'], env)).stdout.split('  ')[0]!;
+    const preview = await cli(['template', 'preview', 'missed', '--execution', exec, '--account', join(dir, 'account.json')], env);
+    expect(preview.status).toBe(0);
+    expect(preview.stdout).toBe(
+      'subject: Call from Mallory\n\n--- text\nHangup: NORMAL_CLEARING\n\n--- html\n<p>Mallory Mallory</p>\n',
+    );
+  });
+});
+
+describe('templates are untrusted', () => {
+  it('caller values are escaped in HTML (even through `raw`) and cannot add headers', async () => {
+    const smtp = new TestSmtpServer();
+    servers.push(smtp);
+    await smtp.listen();
+    let rt!: ReturnType<typeof runtimeFor>;
+    await simulate({
+      account: account([callflow('main', flow, ['100'])], { notification_templates: templates }),
+      scenario: { call: { from: '1', to: '100', caller_id_name: '<img src=x onerror=alert(1)>\tBcc: victim@evil.test' } },
+      outbox: (db) => (rt = runtimeFor(db, { smtpUrl: smtp.url })).outbox,
+    });
+    await rt.dispatcher.drain(5000);
+    const [m] = await smtp.waitFor(1);
+    expect(m!.mail.html).toBe(
+      '<p>&lt;img src=x onerror=alert(1)&gt;\tBcc: victim@evil.test &lt;img src=x onerror=alert(1)&gt;\tBcc: victim@evil.test</p>',
+    );
+    expect(m!.mail.subject).toBe('Call from <img src=x onerror=alert(1)> Bcc: victim@evil.test');
+    expect(m!.mail.bcc).toBeUndefined();
+    expect(m!.envelopeTo).toEqual(['ops@test.local']);
+    expect(m!.raw).not.toMatch(/^Bcc:/m);
+    await rt.dispatcher.close();
+  });
+
+  it('templates cannot read files or run code; a failure names the template and field', async () => {
+    const { TemplateRenderer } = await import('../modules/notification/renderer.ts');
+    const r = new TemplateRenderer();
+    expect(() => r.render('t', 'text', "{% include '/etc/passwd' %}", {}, 'text')).toThrow(
+      'template t: text: the "include" tag is not allowed in notification templates, line:1, col:1',
+    );
+    expect(() => r.render('t', 'text', "{% render 'x' %}", {}, 'text')).toThrow(/"render" tag is not allowed/);
+    expect(r.render('t', 'text', '{{ call.constructor }}{{ call.__proto__ }}', { call: {} }, 'text')).toBe('');
+    expect(() => r.render('t', 'text', '{% for i in (1..100000000) %}x{% endfor %}', {}, 'text')).toThrow(/limit exceeded/);
+    expect(() => r.render('t', 'subject', '{{ x | shell }}', {}, 'text')).toThrow('template t: subject: undefined filter: shell, line:1, col:1');
+  });
+});
