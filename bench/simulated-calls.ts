@@ -7,6 +7,8 @@ import { loadScenario } from '../integrations/simulator/load-scenario.ts';
 import { runRepeated } from '../integrations/simulator/run-batch.ts';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../integrations/sqlite/sqlite-trace-sink.ts';
+import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
+import type { Outbox } from '../engine/outbox.ts';
 
 export interface CallsResult {
   readonly calls: number;
@@ -31,12 +33,15 @@ export async function benchSimulatedCalls(scenarioFile: string, rounds: readonly
   const file = join(dir, 'steps.db');
   const db = openDatabase(file);
   const sink = new SqliteTraceSink(db, { groupCommit: 100 });
+  // Notifications are queued durably, as in any run; their delivery is measured on its own.
+  const store = new OutboxStore(db, Date);
+  const outbox: Outbox = { enqueue: (id, at, messages) => store.enqueue(id, at, messages) };
   const out: CallsResult[] = [];
   let done = 0;
   let failed = 0;
   for (const calls of rounds) {
     const t0 = performance.now();
-    await runRepeated({ ...loaded.value, scenario: { ...loaded.value.scenario, seed: done + 1 } }, calls, { registry, sink }, {
+    await runRepeated({ ...loaded.value, scenario: { ...loaded.value.scenario, seed: done + 1 } }, calls, { registry, sink, outbox }, {
       concurrency: 8,
       onResult: (s) => {
         if (s.status !== 'completed' || s.steps !== expectedSteps) failed++;
@@ -56,6 +61,8 @@ export async function benchSimulatedCalls(scenarioFile: string, rounds: readonly
     });
   }
   const recorded = (db.prepare('SELECT COUNT(*) AS n FROM executions WHERE status = ?').get('completed') as { n: number }).n;
+  const failedEffects = (db.prepare("SELECT COUNT(*) AS n FROM effects WHERE status = 'failed'").get() as { n: number }).n;
+  if (failedEffects > 0) throw new Error(`bench calls went wrong: ${failedEffects} post-hangup effects failed`);
   db.close();
   rmSync(dir, { recursive: true, force: true });
   if (failed > 0 || recorded !== done) throw new Error(`bench calls went wrong: ${failed} unexpected, ${recorded}/${done} recorded`);

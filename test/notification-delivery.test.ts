@@ -78,12 +78,17 @@ describe('outbox delivery', () => {
     const scenario = files(dir);
     const db = join(dir, 'log.db');
     const env = { CALLFLOW_SMTP_URL: smtp.url, CALLFLOW_DB: db };
-    const child = spawn(process.execPath, ['bin/callflow.js', 'simulate', scenario], { env: { ...process.env, ...env }, stdio: 'ignore' });
-    const deadline = Date.now() + 20_000;
+    // --deliver-timeout keeps the child waiting on the hung server until it is killed.
+    const child = spawn(process.execPath, ['bin/callflow.js', 'simulate', scenario, '--deliver-timeout', '120'], {
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    const deadline = Date.now() + 30_000;
     while (smtp.dataStarted === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(smtp.dataStarted).toBe(1);
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     const before = new OutboxStore(openDatabase(db), Date).list({ limit: 5 });
     expect(before.map((r) => r.status)).toEqual(['sending']);
     expect(smtp.received).toHaveLength(0);
@@ -99,7 +104,7 @@ describe('outbox delivery', () => {
     expect(after.map((r) => [r.status, r.attempts])).toEqual([['sent', 2]]);
     // The restart sends the same message: same Message-ID as the interrupted attempt would have had.
     expect(smtp.received[0]!.mail.messageId).toMatch(/^<[0-9a-f]{32}@callflow-engine>$/);
-  });
+  }, 90_000);
 
   it('with nothing configured, messages become .eml files (the fresh-machine default)', async () => {
     const dir = tempDir();

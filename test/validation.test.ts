@@ -128,3 +128,52 @@ describe('document validation', () => {
     expect(r2.ok ? [] : r2.errors.map((e) => e.message)).toEqual([`${file2}: /devices/ghost: no device "ghost" in the account`]);
   });
 });
+
+describe('notification data and templates', () => {
+  const notif = (data: Record<string, unknown>) => check(callflow('cf', { module: 'notification', data }));
+
+  it('fills send_at; a missing recipients list takes its declared default [] (as KAZOO\'s code does)', () => {
+    const ok = notif({ recipients: [{ type: 'user', id: ['a', 'b'] }], template_id: 't' });
+    expect(ok.ok && ok.value.doc.flow.data).toEqual({ recipients: [{ type: 'user', id: ['a', 'b'] }], template_id: 't', send_at: 'channel_destroy' });
+    // The schema marks recipients required with default []: ajv fills the default first.
+    const none = notif({ template_id: 't' });
+    expect(none.ok && none.value.doc.flow.data).toEqual({ template_id: 't', recipients: [], send_at: 'channel_destroy' });
+    expect(errorsOf(notif({ template_id: 't', recipients: null }))).toEqual(['cf.json: /flow/data/recipients: must be array (got null)']);
+  });
+
+  it('rejects unknown media, send_at values and recipient shapes', () => {
+    expect(errorsOf(notif({ recipients: [], send_at: 'later' }))).toEqual([
+      'cf.json: /flow/data/send_at: must be one of "callflow_exec", "channel_destroy" (got "later")',
+    ]);
+    expect(errorsOf(notif({ recipients: [], notification_media: ['fax'] }))).toEqual([
+      'cf.json: /flow/data/notification_media/0: must be one of "email", "sms" (got "fax")',
+    ]);
+    expect(errorsOf(notif({ recipients: [{ type: 'user' }] }))).toEqual(['cf.json: /flow/data/recipients/0: missing required field "id"']);
+    expect(errorsOf(notif({ recipients: [{ type: 'group', id: 'x' }] }))).toEqual([
+      'cf.json: /flow/data/recipients/0/type: must be one of "user", "email" (got "group")',
+    ]);
+    expect(errorsOf(notif({ recipients: [{ type: 'email', id: 5 }] }))).toEqual(['cf.json: /flow/data/recipients/0/id: does not match any allowed shape']);
+  });
+
+  it('account templates and mobile numbers are validated when the account loads', () => {
+    const dir = tempDir();
+    const file = writeJson(join(dir, 'account.json'), {
+      ...account([]),
+      users: [{ id: 'u', mobile_number: '555-1234' }],
+      notification_templates: [{ id: 't', subject: 's' }, { id: 'u', from: 'a@b.cc', subject: 's', sms: { body: 'x', to: ['12'] } }],
+    });
+    const r = loadAccountBundle(file, ctx());
+    expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([
+      `${file}: /users/0/mobile_number: must match pattern "^\\+[1-9][0-9]{1,14}$"`,
+      `${file}: /notification_templates/0: missing required field "from"`,
+      `${file}: /notification_templates/1/sms/to/0: must match pattern "^\\+[1-9][0-9]{1,14}$"`,
+    ]);
+  });
+
+  it('an unknown time zone is an error', () => {
+    const dir = tempDir();
+    const file = writeJson(join(dir, 'account.json'), { ...account([]), account: { id: 'a', name: 'a', realm: 'r.local', timezone: 'Mars/Olympus' } });
+    const r = loadAccountBundle(file, ctx());
+    expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([`${file}: /account/timezone: unknown time zone "Mars/Olympus"`]);
+  });
+});

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../engine/errors.ts';
-import { transportsFromEnv } from '../../integrations/notify/config.ts';
+import { buildTransports, notificationSettings } from '../../integrations/notify/config.ts';
 import { startNotifications } from '../../integrations/notify/runtime.ts';
 import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import type { OutboxRow, OutboxStatus } from '../../integrations/sqlite/outbox-store.ts';
@@ -33,7 +33,7 @@ export function outboxLine(r: OutboxRow): string {
 
 async function deliverNow(values: Record<string, unknown>, io: Io, timeoutS: number): Promise<{ pending: number; sent: number; failed: number }> {
   const db = openLog(values, io);
-  const n = startNotifications(db, transportsFromEnv(io.env), { logger: { info: io.err, warn: io.err } });
+  const n = startNotifications(db, await buildTransports(notificationSettings(io.env)), { logger: { info: io.err, warn: io.err } });
   const r = await n.dispatcher.drain(timeoutS * 1000);
   await n.dispatcher.close();
   db.close();

@@ -6,8 +6,8 @@ import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { findExecution, loadExecution } from '../../integrations/sqlite/trace-queries.ts';
 import { dbPath, positiveInt, type Command } from '../command.ts';
-import { transportsFromEnv } from '../../integrations/notify/config.ts';
-import { startNotifications } from '../../integrations/notify/runtime.ts';
+import { describeSettings, notificationSettings } from '../../integrations/notify/config.ts';
+import { startOutboxWorker } from '../../integrations/notify/worker-client.ts';
 import { renderTrace, summaryLine } from '../render-trace.ts';
 
 export const simulateCommand: Command = {
@@ -36,11 +36,13 @@ for the next run or "callflow notifications deliver".`,
     const concurrency = positiveInt('concurrency', values.concurrency, 16);
     const deliverTimeout = positiveInt('deliver-timeout', values['deliver-timeout'], 10);
     const registry = createRegistry();
-    const transports = transportsFromEnv(io.env);
-    const db = openDatabase(dbPath(values, io.env));
+    const settings = notificationSettings(io.env);
+    const dbFile = dbPath(values, io.env);
+    const db = openDatabase(dbFile);
     const sink = new SqliteTraceSink(db, { groupCommit: positionals.length > 1 ? 100 : 1 });
     const logger = { info: (l: string) => io.err(l), warn: (l: string) => io.err(l) };
-    const notifications = startNotifications(db, transports, { logger });
+    // Delivery runs on its own thread, so SMTP and Twilio round trips never wait behind calls.
+    const notifications = await startOutboxWorker(db, { dbFile, notifications: settings }, logger);
     const ids: string[] = [];
     let failed = 0;
     try {
@@ -60,12 +62,13 @@ for the next run or "callflow notifications deliver".`,
     } finally {
       sink.flush();
     }
-    const delivery = await notifications.dispatcher.drain(deliverTimeout * 1000);
-    await notifications.dispatcher.close();
+    const delivery = await notifications.worker.drain(deliverTimeout * 1000);
+    await notifications.worker.close();
     if (delivery.pending > 0 || delivery.failed > 0) {
+      const where = describeSettings(settings);
       io.err(
         `notifications: ${delivery.pending} pending, ${delivery.failed} failed in the outbox ` +
-          `(see "callflow notifications list"; email via ${transports.email.description}, sms via ${transports.sms.description})`,
+          `(see "callflow notifications list"; email via ${where.email}, sms via ${where.sms})`,
       );
     }
     const details = ids.map((id) => {

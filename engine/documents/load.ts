@@ -124,15 +124,16 @@ export function loadAccountBundle(file: string, ctx: LoadContext): LoadResult<Ac
   for (const p of ctx.validator.validateById('account-bundle', raw)) {
     errors.push(new DocumentError(file, p.pointer, p.problem));
   }
-  if (errors.length > 0) return { ok: false, errors, warnings };
-
   for (const [collection, moduleName, schema] of ctx.registry.documentSchemas()) {
-    (raw[collection] as unknown[] | undefined)?.forEach((item, i) => {
+    const items = raw[collection];
+    if (!Array.isArray(items)) continue;
+    items.forEach((item, i) => {
       for (const p of ctx.validator.validate(`document:${moduleName}:${collection}`, schema, item)) {
         errors.push(new DocumentError(file, joinPointer('', collection, i) + p.pointer, p.problem));
       }
     });
   }
+  if (errors.length > 0) return { ok: false, errors, warnings };
   const tz = (raw.account as { timezone: string }).timezone;
   if (!validTimezone(tz)) errors.push(new DocumentError(file, '/account/timezone', `unknown time zone "${tz}"`));
 

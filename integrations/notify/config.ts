@@ -1,10 +1,6 @@
-import { EngineError } from '../../engine/errors.ts';
-import { FileEmailTransport } from '../email/file-transport.ts';
-import { SmtpTransport } from '../email/smtp-transport.ts';
-import { FileSmsTransport } from '../sms/file-transport.ts';
-import { TwilioTransport } from '../sms/twilio-transport.ts';
-import type { EmailTransport, SmsTransport } from './transport.ts';
 import { join } from 'node:path';
+import { EngineError } from '../../engine/errors.ts';
+import type { EmailTransport, SmsTransport } from './transport.ts';
 
 /** A configuration value that cannot be used: names the variable, never its secret value. */
 export class ConfigError extends EngineError {
@@ -15,6 +11,23 @@ export class ConfigError extends EngineError {
   }
 }
 
+/** Checked, plain-data settings (they cross to the outbox worker as they are). */
+export interface NotificationSettings {
+  readonly email:
+    | { readonly kind: 'smtp'; readonly url: string; readonly user?: string; readonly password?: string; readonly insecureTls: boolean }
+    | { readonly kind: 'files'; readonly dir: string };
+  readonly sms:
+    | {
+        readonly kind: 'twilio';
+        readonly accountSid: string;
+        readonly authToken: string;
+        readonly from?: string;
+        readonly messagingServiceSid?: string;
+        readonly baseUrl?: string;
+      }
+    | { readonly kind: 'files'; readonly dir: string };
+}
+
 export interface Transports {
   readonly email: EmailTransport;
   readonly sms: SmsTransport;
@@ -23,7 +36,7 @@ export interface Transports {
 const set = (v: string | undefined): v is string => v !== undefined && v.trim().length > 0;
 
 /**
- * Transports from the environment, read when called (never at import):
+ * Reads the environment when called (never at import):
  * - email: CALLFLOW_SMTP_URL (smtp:// or smtps://), optional CALLFLOW_SMTP_USER,
  *   CALLFLOW_SMTP_PASSWORD, CALLFLOW_SMTP_INSECURE_TLS=1; without a URL, .eml files in
  *   $CALLFLOW_OUTBOX_DIR/email (default ./outbox/email).
@@ -31,9 +44,9 @@ const set = (v: string | undefined): v is string => v !== undefined && v.trim().
  *   TWILIO_MESSAGING_SERVICE_SID, optional CALLFLOW_TWILIO_BASE_URL; without them, .json files
  *   in $CALLFLOW_OUTBOX_DIR/sms.
  */
-export function transportsFromEnv(env: NodeJS.ProcessEnv): Transports {
+export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettings {
   const dir = set(env.CALLFLOW_OUTBOX_DIR) ? env.CALLFLOW_OUTBOX_DIR : 'outbox';
-  let email: EmailTransport;
+  let email: NotificationSettings['email'] = { kind: 'files', dir: join(dir, 'email') };
   if (set(env.CALLFLOW_SMTP_URL)) {
     let url: URL;
     try {
@@ -44,18 +57,16 @@ export function transportsFromEnv(env: NodeJS.ProcessEnv): Transports {
     if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
       throw new ConfigError('CALLFLOW_SMTP_URL', `scheme must be smtp: or smtps: (got ${url.protocol})`);
     }
-    if (url.port && !(Number(url.port) > 0 && Number(url.port) < 65536)) throw new ConfigError('CALLFLOW_SMTP_URL', 'bad port');
-    email = new SmtpTransport({
+    email = {
+      kind: 'smtp',
       url: url.toString(),
       ...(set(env.CALLFLOW_SMTP_USER) ? { user: env.CALLFLOW_SMTP_USER } : {}),
       ...(set(env.CALLFLOW_SMTP_PASSWORD) ? { password: env.CALLFLOW_SMTP_PASSWORD } : {}),
       insecureTls: env.CALLFLOW_SMTP_INSECURE_TLS === '1',
-    });
-  } else {
-    email = new FileEmailTransport(join(dir, 'email'));
+    };
   }
 
-  let sms: SmsTransport;
+  let sms: NotificationSettings['sms'] = { kind: 'files', dir: join(dir, 'sms') };
   const sid = env.TWILIO_ACCOUNT_SID;
   if (set(sid)) {
     if (!/^AC[0-9a-zA-Z]{32}$/.test(sid)) throw new ConfigError('TWILIO_ACCOUNT_SID', 'must be "AC" followed by 32 letters or digits');
@@ -66,15 +77,44 @@ export function transportsFromEnv(env: NodeJS.ProcessEnv): Transports {
     if (set(from) && !/^\+[1-9][0-9]{1,14}$/.test(from)) throw new ConfigError('TWILIO_FROM_NUMBER', 'must be an E.164 number');
     const baseUrl = env.CALLFLOW_TWILIO_BASE_URL;
     if (set(baseUrl) && !/^https?:\/\/[^/\s]+/.test(baseUrl)) throw new ConfigError('CALLFLOW_TWILIO_BASE_URL', 'must be an http(s) URL');
-    sms = new TwilioTransport({
+    sms = {
+      kind: 'twilio',
       accountSid: sid,
       authToken: env.TWILIO_AUTH_TOKEN!,
       ...(set(from) ? { from } : {}),
       ...(set(service) ? { messagingServiceSid: service } : {}),
       ...(set(baseUrl) ? { baseUrl } : {}),
-    });
-  } else {
-    sms = new FileSmsTransport(join(dir, 'sms'));
+    };
   }
+  return { email, sms };
+}
+
+/** Builds the transports; each library (nodemailer, twilio) loads only if that transport is used. */
+export async function buildTransports(s: NotificationSettings): Promise<Transports> {
+  let email: EmailTransport;
+  if (s.email.kind === 'smtp') {
+    const { SmtpTransport } = await import('../email/smtp-transport.ts');
+    const { kind: _k, ...smtp } = s.email;
+    email = new SmtpTransport(smtp);
+  } else {
+    const { FileEmailTransport } = await import('../email/file-transport.ts');
+    email = new FileEmailTransport(s.email.dir);
+  }
+  let sms: SmsTransport;
+  if (s.sms.kind === 'twilio') {
+    const { TwilioTransport } = await import('../sms/twilio-transport.ts');
+    const { kind: _k, ...twilio } = s.sms;
+    sms = new TwilioTransport(twilio);
+  } else {
+    const { FileSmsTransport } = await import('../sms/file-transport.ts');
+    sms = new FileSmsTransport(s.sms.dir);
+  }
+  return { email, sms };
+}
+
+/** Where messages go, in words safe for logs (no credentials). */
+export function describeSettings(s: NotificationSettings): { email: string; sms: string } {
+  const email = s.email.kind === 'smtp' ? `smtp ${new URL(s.email.url).host}${s.email.user || new URL(s.email.url).username ? ' (authenticated)' : ''}` : `.eml files in ${s.email.dir}`;
+  const sms = s.sms.kind === 'twilio' ? `twilio ${s.sms.baseUrl ?? 'api.twilio.com'}` : `.json files in ${s.sms.dir}`;
   return { email, sms };
 }

@@ -1,12 +1,16 @@
 import type { OutboundMessage, Outbox, OutboxReceipt } from '../../engine/outbox.ts';
 import type { OutboxStore } from '../sqlite/outbox-store.ts';
-import type { OutboxDispatcher } from './dispatcher.ts';
 
-/** The engine's Outbox: store first (durable), then wake the dispatcher. */
+/** Whatever delivers: the dispatcher in this thread, or the outbox worker. */
+export interface Kickable {
+  kick(): void;
+}
+
+/** The engine's Outbox: store first (durable), then wake whoever delivers. */
 export class DurableOutbox implements Outbox {
   constructor(
     private readonly store: OutboxStore,
-    private readonly dispatcher: OutboxDispatcher,
+    private readonly dispatcher: Kickable,
   ) {}
 
   enqueue(executionId: string, callTime: number, messages: readonly OutboundMessage[]): OutboxReceipt[] {
