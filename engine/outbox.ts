@@ -6,7 +6,8 @@
 export type Medium = 'email' | 'sms';
 
 export interface OutboundEmail {
-  readonly from: string;
+  /** Absent: the transport's configured sender (CALLFLOW_MAIL_FROM). */
+  readonly from?: string;
   readonly replyTo?: string;
   /** Header lists; the envelope recipient is `OutboundMessage.recipient`. */
   readonly to: readonly string[];

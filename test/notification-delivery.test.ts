@@ -202,3 +202,23 @@ describe('templates are untrusted', () => {
     expect(() => r.render('t', 'subject', '{{ x | shell }}', {}, 'text')).toThrow('template t: subject: undefined filter: shell, line:1, col:1');
   });
 });
+
+describe('sender address', () => {
+  it('a template without "from" uses CALLFLOW_MAIL_FROM; with neither, the message fails for good with the reason', async () => {
+    const dir = tempDir();
+    const noFrom = [{ id: 'missed', subject: 'Hi', text: 'x', to: { email_addresses: ['desk@test.local'] } }];
+    writeJson(join(dir, 'account.json'), account([callflow('main', flow, ['100'])], { notification_templates: noFrom }));
+    const scenario = writeJson(join(dir, 's.json'), { name: 's', account: 'account.json', call: { from: '1', to: '100' } });
+    const out = join(dir, 'out');
+    const ok = await cli(['simulate', scenario, '--db', join(dir, 'a.db')], { CALLFLOW_OUTBOX_DIR: out, CALLFLOW_MAIL_FROM: 'pbx@deploy.test' });
+    expect(ok.status).toBe(0);
+    const [eml] = readdirSync(join(out, 'email'));
+    expect(readFileSync(join(out, 'email', eml!), 'utf8')).toContain('From: pbx@deploy.test');
+    const none = await cli(['simulate', scenario, '--db', join(dir, 'b.db')], { CALLFLOW_OUTBOX_DIR: out, CALLFLOW_MAIL_FROM: '' });
+    expect(none.stderr).toContain('notifications: 0 pending, 1 failed');
+    const listed = await cli(['notifications', 'list', '--db', join(dir, 'b.db')], {});
+    expect(listed.stdout).toContain('no sender address: set the template\'s "from" or CALLFLOW_MAIL_FROM');
+    const bad = await cli(['simulate', scenario, '--db', join(dir, 'c.db')], { CALLFLOW_MAIL_FROM: 'a@b.c\r\nBcc: x@y.z' });
+    expect(bad.stderr.trim()).toBe('CALLFLOW_MAIL_FROM: must be one plain email address');
+  });
+});

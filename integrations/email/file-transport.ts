@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { DeliveryResult, EmailDelivery, EmailTransport } from '../notify/transport.ts';
-import { mailOptions } from './compose-mail.ts';
+import { mailOptions, NO_SENDER } from './compose-mail.ts';
 
 /**
  * The embedded default when no SMTP server is configured: each message is built by nodemailer
@@ -12,13 +12,18 @@ export class FileEmailTransport implements EmailTransport {
   readonly description: string;
   private readonly mailer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly defaultFrom?: string,
+  ) {
     this.description = `.eml files in ${dir}`;
   }
 
   async send(d: EmailDelivery): Promise<DeliveryResult> {
+    const options = mailOptions(d, this.defaultFrom);
+    if (!options) return { ok: false, temporary: false, code: null, reason: NO_SENDER };
     try {
-      const info = await this.mailer.sendMail(mailOptions(d));
+      const info = await this.mailer.sendMail(options);
       mkdirSync(this.dir, { recursive: true });
       const file = join(this.dir, `${d.outboxId}-${d.recipient.replace(/[^A-Za-z0-9@._-]/g, '_')}.eml`);
       writeFileSync(file, info.message as Buffer);

@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { DeliveryResult, EmailDelivery, EmailTransport } from '../notify/transport.ts';
-import { mailOptions } from './compose-mail.ts';
+import { mailOptions, NO_SENDER } from './compose-mail.ts';
 
 export interface SmtpSettings {
   /** smtp://host:port or smtps://host:port (credentials in the URL or below). */
@@ -10,6 +10,8 @@ export interface SmtpSettings {
   /** Accept a self-signed certificate (lab servers). */
   readonly insecureTls?: boolean;
   readonly maxConnections?: number;
+  /** Sender for templates without a `from` (CALLFLOW_MAIL_FROM). */
+  readonly defaultFrom?: string;
 }
 
 const NETWORK = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'EDNS', 'EPIPE', 'EHOSTUNREACH']);
@@ -31,8 +33,10 @@ export function classifySmtpError(err: unknown): DeliveryResult {
 export class SmtpTransport implements EmailTransport {
   readonly description: string;
   private readonly mailer: Transporter;
+  private readonly defaultFrom: string | undefined;
 
   constructor(s: SmtpSettings) {
+    this.defaultFrom = s.defaultFrom;
     const url = new URL(s.url);
     const user = s.user ?? (url.username ? decodeURIComponent(url.username) : undefined);
     const pass = s.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
@@ -53,8 +57,10 @@ export class SmtpTransport implements EmailTransport {
   }
 
   async send(d: EmailDelivery): Promise<DeliveryResult> {
+    const options = mailOptions(d, this.defaultFrom);
+    if (!options) return { ok: false, temporary: false, code: null, reason: NO_SENDER };
     try {
-      const info = await this.mailer.sendMail(mailOptions(d));
+      const info = await this.mailer.sendMail(options);
       if (info.rejected && info.rejected.length > 0) {
         return { ok: false, temporary: false, code: null, reason: `recipient rejected: ${String(info.rejected[0])}` };
       }

@@ -13,9 +13,10 @@ export class ConfigError extends EngineError {
 
 /** Checked, plain-data settings (they cross to the outbox worker as they are). */
 export interface NotificationSettings {
-  readonly email:
+  readonly email: (
     | { readonly kind: 'smtp'; readonly url: string; readonly user?: string; readonly password?: string; readonly insecureTls: boolean }
-    | { readonly kind: 'files'; readonly dir: string };
+    | { readonly kind: 'files'; readonly dir: string }
+  ) & { readonly defaultFrom?: string };
   readonly sms:
     | {
         readonly kind: 'twilio';
@@ -39,14 +40,18 @@ const set = (v: string | undefined): v is string => v !== undefined && v.trim().
  * Reads the environment when called (never at import):
  * - email: CALLFLOW_SMTP_URL (smtp:// or smtps://), optional CALLFLOW_SMTP_USER,
  *   CALLFLOW_SMTP_PASSWORD, CALLFLOW_SMTP_INSECURE_TLS=1; without a URL, .eml files in
- *   $CALLFLOW_OUTBOX_DIR/email (default ./outbox/email).
+ *   $CALLFLOW_OUTBOX_DIR/email (default ./outbox/email). CALLFLOW_MAIL_FROM: the sender when a
+ *   template has no `from`.
  * - SMS: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER or
  *   TWILIO_MESSAGING_SERVICE_SID, optional CALLFLOW_TWILIO_BASE_URL; without them, .json files
  *   in $CALLFLOW_OUTBOX_DIR/sms.
  */
 export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettings {
   const dir = set(env.CALLFLOW_OUTBOX_DIR) ? env.CALLFLOW_OUTBOX_DIR : 'outbox';
-  let email: NotificationSettings['email'] = { kind: 'files', dir: join(dir, 'email') };
+  const defaultFrom = env.CALLFLOW_MAIL_FROM;
+  if (set(defaultFrom) && !/^[^\s@<>]+@[^\s@<>]+$/.test(defaultFrom)) throw new ConfigError('CALLFLOW_MAIL_FROM', 'must be one plain email address');
+  const sender = set(defaultFrom) ? { defaultFrom } : {};
+  let email: NotificationSettings['email'] = { kind: 'files', dir: join(dir, 'email'), ...sender };
   if (set(env.CALLFLOW_SMTP_URL)) {
     let url: URL;
     try {
@@ -63,6 +68,7 @@ export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettin
       ...(set(env.CALLFLOW_SMTP_USER) ? { user: env.CALLFLOW_SMTP_USER } : {}),
       ...(set(env.CALLFLOW_SMTP_PASSWORD) ? { password: env.CALLFLOW_SMTP_PASSWORD } : {}),
       insecureTls: env.CALLFLOW_SMTP_INSECURE_TLS === '1',
+      ...sender,
     };
   }
 
@@ -98,7 +104,7 @@ export async function buildTransports(s: NotificationSettings): Promise<Transpor
     email = new SmtpTransport(smtp);
   } else {
     const { FileEmailTransport } = await import('../email/file-transport.ts');
-    email = new FileEmailTransport(s.email.dir);
+    email = new FileEmailTransport(s.email.dir, s.email.defaultFrom);
   }
   let sms: SmsTransport;
   if (s.sms.kind === 'twilio') {

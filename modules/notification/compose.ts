@@ -47,7 +47,9 @@ export function compose(input: {
     const callflowTo = resolved.values.length > 0 ? resolved.values : undefined;
     const values = buildMacros(input.state, account, data, callflowTo, input.sentAt);
     if (medium === 'email') {
-      if (!isSafeEmail(template.from)) throw new TemplateError(templateId, 'from', `"${oneLine(template.from)}" is not a valid address`);
+      if (template.from !== undefined && !isSafeEmail(template.from)) {
+        throw new TemplateError(templateId, 'from', `"${oneLine(template.from)}" is not a valid address`);
+      }
       const h = emailAddresses(template, callflowTo, account);
       const envelope = unique([...h.to, ...h.cc, ...h.bcc]);
       if (envelope.length === 0) {
@@ -65,7 +67,7 @@ export function compose(input: {
           medium: 'email',
           recipient: rcpt,
           email: {
-            from: template.from,
+            ...(template.from !== undefined ? { from: template.from } : {}),
             ...(replyTo ? { replyTo } : {}),
             to: h.to,
             cc: h.cc,

@@ -47,7 +47,8 @@ const addressList = {
 /** One item of the account bundle's `notification_templates` (KAZOO's notifications.json, inlined bodies). */
 export const templateSchema = {
   type: 'object',
-  required: ['id', 'from', 'subject'],
+  // `from` may be left to the deployment's sender address (CALLFLOW_MAIL_FROM).
+  required: ['id', 'subject'],
   properties: {
     id: { type: 'string', minLength: 1 },
     name: { type: 'string' },
@@ -80,7 +81,7 @@ export interface NotificationTemplate {
   id: string;
   name?: string;
   enabled: boolean;
-  from: string;
+  from?: string;
   reply_to?: string;
   subject: string;
   to?: AddressList;
