@@ -6,7 +6,7 @@ import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
 import { runtimeFor } from './support/notify.ts';
 import { account, callflow, simulate, tempDir, writeJson } from './support/sim.ts';
-import { freePort, TestSmtpServer } from './support/smtp.ts';
+import { freePort, TestSmtpServer, type SmtpBehaviour } from './support/smtp.ts';
 
 const templates = [
   {
@@ -34,6 +34,17 @@ function cli(args: string[], env: Record<string, string>): Promise<{ status: num
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** A loopback SMTP server, and a scenario whose CLI runs deliver to it. */
+async function smtpAndScenario(behaviour: SmtpBehaviour) {
+  const smtp = new TestSmtpServer(behaviour);
+  servers.push(smtp);
+  await smtp.listen();
+  const dir = tempDir();
+  const scenario = files(dir);
+  const db = join(dir, 'log.db');
+  return { smtp, dir, scenario, db, env: { CALLFLOW_SMTP_URL: smtp.url, CALLFLOW_DB: db } };
 }
 
 function files(dir: string) {
@@ -71,13 +82,7 @@ describe('outbox delivery', () => {
   });
 
   it('the process killed mid-send after hangup: after a restart the message is delivered exactly once', async () => {
-    const smtp = new TestSmtpServer({ hangFirst: 1 });
-    servers.push(smtp);
-    await smtp.listen();
-    const dir = tempDir();
-    const scenario = files(dir);
-    const db = join(dir, 'log.db');
-    const env = { CALLFLOW_SMTP_URL: smtp.url, CALLFLOW_DB: db };
+    const { smtp, scenario, db, env } = await smtpAndScenario({ hangFirst: 1 });
     // --deliver-timeout keeps the child waiting on the hung server until it is killed.
     const child = spawn(process.execPath, ['bin/callflow.js', 'simulate', scenario, '--deliver-timeout', '120'], {
       env: { ...process.env, ...env },
@@ -133,13 +138,7 @@ describe('outbox delivery', () => {
 
 describe('notification CLI', () => {
   it('notifications list, retry of a failed message, template preview of a recorded call', async () => {
-    const smtp = new TestSmtpServer({ rejectRecipients: () => true });
-    servers.push(smtp);
-    await smtp.listen();
-    const dir = tempDir();
-    const scenario = files(dir);
-    const db = join(dir, 'log.db');
-    const env = { CALLFLOW_SMTP_URL: smtp.url, CALLFLOW_DB: db };
+    const { smtp, dir, scenario, env } = await smtpAndScenario({ rejectRecipients: () => true });
     const sim = await cli(['simulate', scenario, '--deliver-timeout', '5'], env);
     expect(sim.stderr).toContain('notifications: 0 pending, 1 failed in the outbox');
     const failed = await cli(['notifications', 'list', '--status', 'failed'], env);

@@ -160,12 +160,12 @@ describe('notification data and templates', () => {
     const file = writeJson(join(dir, 'account.json'), {
       ...account([]),
       users: [{ id: 'u', mobile_number: '555-1234' }],
-      notification_templates: [{ id: 't', subject: 's' }, { id: 'u', from: 'a@b.cc', subject: 's', sms: { body: 'x', to: ['12'] } }],
+      notification_templates: [{ id: 't', from: 'a@b.cc' }, { id: 'u', from: 'a@b.cc', subject: 's', sms: { body: 'x', to: ['12'] } }],
     });
     const r = loadAccountBundle(file, ctx());
     expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([
       `${file}: /users/0/mobile_number: must match pattern "^\\+[1-9][0-9]{1,14}$"`,
-      `${file}: /notification_templates/0: missing required field "from"`,
+      `${file}: /notification_templates/0: missing required field "subject"`,
       `${file}: /notification_templates/1/sms/to/0: must match pattern "^\\+[1-9][0-9]{1,14}$"`,
     ]);
   });

@@ -35,6 +35,26 @@ interface SimChannel {
 }
 
 /**
+ * An application a terminator digit cuts short (playback, record), as FreeSWITCH reports it:
+ * `variable_playback_terminator_used`. A hangup ends it too.
+ */
+function interruptible(
+  appUuid: string,
+  app: string,
+  terminators: string | undefined,
+  done: (vars?: Record<string, string>) => void,
+): RunningApp {
+  return {
+    appUuid,
+    app,
+    onDtmf: (digit) => {
+      if (terminators?.includes(digit)) done({ variable_playback_terminator_used: digit });
+    },
+    onHangup: () => done(),
+  };
+}
+
+/**
  * A switch that plays a scenario: the caller, the devices and the callees behave as the
  * scenario says, on virtual time, and every effect is reported as the FreeSWITCH events and
  * headers a real switch would send (see ../../shared/fixtures/freeswitch/).
@@ -229,14 +249,7 @@ export class SimulatedSwitch implements Switch {
       finish('FILE PLAYED', vars);
     };
     const timer = this.after(ch, this.promptMs(cmd.file), () => done());
-    ch.running = {
-      appUuid,
-      app: 'playback',
-      onDtmf: (digit) => {
-        if (cmd.terminators?.includes(digit)) done({ variable_playback_terminator_used: digit });
-      },
-      onHangup: () => done(),
-    };
+    ch.running = interruptible(appUuid, 'playback', cmd.terminators, done);
   }
 
   private record(
@@ -257,14 +270,7 @@ export class SimulatedSwitch implements Switch {
       finish('_none_', { variable_record_ms: ms, ...vars });
     };
     const timer = this.after(ch, endMs, () => done());
-    ch.running = {
-      appUuid,
-      app: 'record',
-      onDtmf: (digit) => {
-        if (cmd.terminators?.includes(digit)) done({ variable_playback_terminator_used: digit });
-      },
-      onHangup: () => done(),
-    };
+    ch.running = interruptible(appUuid, 'record', cmd.terminators, done);
   }
 
   private bridge(
