@@ -47,9 +47,9 @@ async function smtpAndScenario(behaviour: SmtpBehaviour) {
   return { smtp, dir, scenario, db, env: { CALLFLOW_SMTP_URL: smtp.url, CALLFLOW_DB: db } };
 }
 
-function files(dir: string) {
+function files(dir: string, callerName = 'Mallory') {
   writeJson(join(dir, 'account.json'), account([callflow('main', flow, ['100'])], { notification_templates: templates }));
-  return writeJson(join(dir, 's.json'), { name: 's', account: 'account.json', call: { from: '+15550001111', caller_id_name: 'Mallory', to: '100' } });
+  return writeJson(join(dir, 's.json'), { name: 's', account: 'account.json', call: { from: '+15550001111', caller_id_name: callerName, to: '100' } });
 }
 
 describe('outbox delivery', () => {
@@ -167,6 +167,17 @@ describe('notification CLI', () => {
 });
 
 describe('templates are untrusted', () => {
+  it('template preview masks control characters a caller put in their name', async () => {
+    const dir = tempDir();
+    const scenario = files(dir, 'Eve\u001b]0;PWNED\u0007\u001b[2J\u202eevil');
+    const env = { CALLFLOW_DB: join(dir, 'log.db'), CALLFLOW_OUTBOX_DIR: join(dir, 'out') };
+    await cli(['simulate', scenario], env);
+    const exec = (await cli(['trace', 'list'], env)).stdout.split('  ')[0]!;
+    const out = (await cli(['template', 'preview', 'missed', '--execution', exec, '--account', join(dir, 'account.json')], env)).stdout;
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
+    expect(out.split('\n')[0]).toBe('subject: Call from Eve?]0;PWNED??[2J?evil');
+  });
+
   it('caller values are escaped in HTML (even through `raw`) and cannot add headers', async () => {
     const smtp = new TestSmtpServer();
     servers.push(smtp);

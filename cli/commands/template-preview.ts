@@ -11,6 +11,7 @@ import type { NotificationTemplate } from '../../modules/notification/schema.ts'
 import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { findExecution, type ExecutionRecord } from '../../integrations/sqlite/trace-queries.ts';
 import { dbPath, type Command } from '../command.ts';
+import { printableLines } from '../render-trace.ts';
 
 /** A recorded call, as a notification sent after it would have seen it. */
 export function recordedState(e: ExecutionRecord): FinalCallState {
@@ -74,7 +75,7 @@ holding the template (default $CALLFLOW_ACCOUNT). A template error is one line, 
       if (template.text !== undefined) out.push('', '--- text', renderer.render(template.id, 'text', template.text, macros, 'text'));
       if (template.html !== undefined) out.push('', '--- html', renderer.render(template.id, 'html', template.html, macros, 'html'));
       if (template.sms) out.push('', '--- sms', renderer.render(template.id, 'sms.body', template.sms.body, macros, 'text'));
-      io.out(out.join('\n'));
+      io.out(printableLines(out.join('\n')));
       return 0;
     } catch (err) {
       if (err instanceof TemplateError) {

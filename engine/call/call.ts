@@ -102,8 +102,10 @@ export class Call implements CallControl {
     this.unsubscribe = this.deps.sw.subscribe(this.info.callId, (e) => this.onEvent(e));
   }
 
+  /** The execution is over: nothing of this call may keep a timer or a promise alive. */
   stop(): void {
     this.unsubscribe();
+    this.commands.failAll();
     this.channel.stop();
     this.digits.close();
   }

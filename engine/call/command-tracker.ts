@@ -1,6 +1,6 @@
 import { ChannelGoneError, CommandRejectedError, CommandTimeoutError } from '../errors.ts';
 import type { EngineClock, IdProvider } from '../providers.ts';
-import type { ChannelEvent, Switch, SwitchCommand } from '../switch.ts';
+import type { ChannelEvent, CommandAck, Switch, SwitchCommand } from '../switch.ts';
 import type { ExecutionTrace } from '../trace/execution-trace.ts';
 import type { CommandRow } from '../trace/rows.ts';
 
@@ -44,7 +44,18 @@ export class CommandTracker {
       }, timeoutMs);
       this.pending.set(applicationUuid, { row, app, timer, resolve, reject });
     });
-    const ack = await this.sw.execute(this.uuid, applicationUuid, command);
+    // `done` may settle (destroy, timeout) while the acknowledgement is still awaited, with
+    // nobody listening yet: mark it handled so that is not an unhandled rejection.
+    done.catch(() => {});
+    let ack: CommandAck;
+    try {
+      ack = await this.sw.execute(this.uuid, applicationUuid, command);
+    } catch (err) {
+      // A switch whose send itself failed (a dropped socket): the command is lost, say so.
+      this.settle(applicationUuid, 'command_rejected');
+      row.ack = `-ERR ${(err as Error).message}`;
+      throw new CommandRejectedError(app, (err as Error).message);
+    }
     row.ack = ack.ok ? '+OK' : `-ERR ${ack.reason}`;
     if (!ack.ok) {
       // The switch will never complete a command it refused: drop it without settling `done`.

@@ -26,7 +26,16 @@ export class DigitBuffer {
   }
   private closed = false;
 
-  async collect(opts: { maxDigits: number; timeoutMs: number; interdigitMs: number; terminators?: string }): Promise<string> {
+  /** Collections run one after another: a second one waits for the first to finish. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  collect(opts: { maxDigits: number; timeoutMs: number; interdigitMs: number; terminators?: string }): Promise<string> {
+    const mine = this.queue.then(() => this.collectNow(opts));
+    this.queue = mine.catch(() => {});
+    return mine;
+  }
+
+  private async collectNow(opts: { maxDigits: number; timeoutMs: number; interdigitMs: number; terminators?: string }): Promise<string> {
     let got = '';
     let wait = opts.timeoutMs;
     while (got.length < opts.maxDigits) {

@@ -227,6 +227,8 @@ export const executorMachine = setup({
       entry: 'hangupWithCause',
       always: { guard: 'channelGone', target: 'terminating' },
       on: { CHANNEL_GONE: 'terminating' },
+      // A hangup the switch refused or never confirmed must not keep the execution open forever.
+      after: { destroyWait: 'terminating' },
     },
     waiting: {
       tags: ['awaits-hangup'],

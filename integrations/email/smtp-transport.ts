@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { DeliveryResult, EmailDelivery, EmailTransport } from '../notify/transport.ts';
 import { mailOptions, NO_SENDER } from './compose-mail.ts';
+import { isLoopbackHost } from '../notify/loopback.ts';
 
 export interface SmtpSettings {
   /** smtp://host:port or smtps://host:port (credentials in the URL or below). */
@@ -48,6 +49,8 @@ export class SmtpTransport implements EmailTransport {
       port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 25,
       secure: url.protocol === 'smtps:',
       ...(user ? { auth: { user, pass: pass ?? '' } } : {}),
+      // Credentials never go over an unencrypted link beyond this machine: STARTTLS is required.
+      ...(user && url.protocol === 'smtp:' && !isLoopbackHost(url.hostname) ? { requireTLS: true } : {}),
       ...(s.insecureTls ? { tls: { rejectUnauthorized: false } } : {}),
       connectionTimeout: 10_000,
       socketTimeout: 30_000,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { EngineError } from '../../engine/errors.ts';
 import type { EmailTransport, SmsTransport } from './transport.ts';
+import { isLoopbackHost } from './loopback.ts';
 
 /** A configuration value that cannot be used: names the variable, never its secret value. */
 export class ConfigError extends EngineError {
@@ -82,7 +83,18 @@ export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettin
     if (!set(from) && !set(service)) throw new ConfigError('TWILIO_FROM_NUMBER', 'set it, or TWILIO_MESSAGING_SERVICE_SID');
     if (set(from) && !/^\+[1-9][0-9]{1,14}$/.test(from)) throw new ConfigError('TWILIO_FROM_NUMBER', 'must be an E.164 number');
     const baseUrl = env.CALLFLOW_TWILIO_BASE_URL;
-    if (set(baseUrl) && !/^https?:\/\/[^/\s]+/.test(baseUrl)) throw new ConfigError('CALLFLOW_TWILIO_BASE_URL', 'must be an http(s) URL');
+    if (set(baseUrl)) {
+      let u: URL;
+      try {
+        u = new URL(baseUrl);
+      } catch {
+        throw new ConfigError('CALLFLOW_TWILIO_BASE_URL', 'must be an http(s) URL');
+      }
+      // The auth token travels in every request: plain http only to this machine.
+      if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
+        throw new ConfigError('CALLFLOW_TWILIO_BASE_URL', 'must be https (http only for a server on this machine)');
+      }
+    }
     sms = {
       kind: 'twilio',
       accountSid: sid,

@@ -3,6 +3,11 @@ import type { OutboundEmail, OutboundSms } from '../../engine/outbox.ts';
 import type { AttemptOutcome, OutboxRow, OutboxStore } from '../sqlite/outbox-store.ts';
 import type { DeliveryResult, EmailTransport, SmsTransport } from './transport.ts';
 
+const errText = (err: unknown): string => printableText(err instanceof Error ? err.message : String(err));
+
+/** Server replies and addresses go to a terminal: no control characters. */
+const printableText = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
+
 export interface RetryPolicy {
   /** First retry after this long; each next one waits twice as long, up to `maxDelayMs`. */
   readonly baseDelayMs: number;
@@ -12,6 +17,23 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 300_000, maxAttempts: 8 };
+
+/** How long a claimed message is this dispatcher's alone (well past any transport timeout). */
+const LEASE_MS = 10 * 60_000;
+/** After the outbox itself failed (a lock held too long, a disk error), look again this much later. */
+const STORE_RETRY_MS = 1000;
+
+/** Whether the process that claimed a message ("<pid>:<token>") still runs on this machine. */
+export function senderAlive(owner: string): boolean {
+  const pid = Number(owner.split(':')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface DispatcherOptions {
   readonly email: EmailTransport;
@@ -44,6 +66,8 @@ export class OutboxDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly idle = new Set<() => void>();
+  /** This dispatcher's name on the messages it claims. */
+  private readonly owner = `${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
 
   constructor(
     private readonly store: OutboxStore,
@@ -56,8 +80,12 @@ export class OutboxDispatcher {
 
   /** Resumes after a restart: interrupted sends go back to pending, and delivery starts. */
   start(): void {
-    const n = this.store.recoverInterrupted();
-    if (n > 0) this.opts.logger?.warn(`outbox: ${n} message(s) were being sent when the last process stopped: retrying`);
+    try {
+      const n = this.store.recoverInterrupted(senderAlive);
+      if (n > 0) this.opts.logger?.warn(`outbox: ${n} message(s) were being sent when the last process stopped: retrying`);
+    } catch (err) {
+      this.opts.logger?.warn(`outbox: cannot recover interrupted sends yet: ${errText(err)}`);
+    }
     this.kick();
   }
 
@@ -74,16 +102,29 @@ export class OutboxDispatcher {
   private pump(): void {
     if (this.closed) return;
     const free = this.concurrency - this.inFlight;
-    if (free > 0) {
-      for (const row of this.store.claimDue(free)) {
-        this.inFlight++;
-        void this.deliver(row).finally(() => {
-          this.inFlight--;
-          this.kick();
-        });
+    try {
+      if (free > 0) {
+        for (const row of this.store.claimDue(free, this.owner, LEASE_MS)) {
+          this.inFlight++;
+          void this.deliver(row).finally(() => {
+            this.inFlight--;
+            this.kick();
+          });
+        }
       }
+      if (this.inFlight === 0) this.armTimer();
+    } catch (err) {
+      // The outbox is unreadable for now (a lock held past busy_timeout, a disk error): nothing
+      // is lost, it is all in the table; look again shortly.
+      this.opts.logger?.warn(`outbox: cannot read the outbox: ${errText(err)}; retrying`);
+      this.setTimer(STORE_RETRY_MS);
     }
-    if (this.inFlight === 0) this.armTimer();
+  }
+
+  private setTimer(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), Math.max(0, ms));
+    this.timer.unref();
   }
 
   private armTimer(): void {
@@ -94,8 +135,7 @@ export class OutboxDispatcher {
       for (const resolve of [...this.idle]) resolve();
       return;
     }
-    this.timer = setTimeout(() => this.kick(), Math.max(0, next - this.wall.now()));
-    this.timer.unref();
+    this.setTimer(next - this.wall.now());
     for (const resolve of [...this.idle]) resolve();
   }
 
@@ -117,23 +157,32 @@ export class OutboxDispatcher {
     } catch (err) {
       result = { ok: false, temporary: true, code: null, reason: `transport failed: ${(err as Error).message}` };
     }
-    try {
-      if (result.ok) {
-        this.store.recordAttempt(row, startedAt, { outcome: 'sent', providerId: result.providerId });
-      } else if (result.temporary && row.attempts < this.retry.maxAttempts) {
-        const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (row.attempts - 1));
-        this.store.recordAttempt(row, startedAt, { outcome: 'temporary_failure', code: result.code, detail: result.reason, retryAt: this.wall.now() + delay });
-      } else {
-        const detail = result.temporary ? `gave up after ${row.attempts} attempts: ${result.reason}` : result.reason;
-        const final: AttemptOutcome = result.temporary
-          ? { outcome: 'temporary_failure', code: result.code, detail, retryAt: null }
-          : { outcome: 'permanent_failure', code: result.code, detail };
-        this.store.recordAttempt(row, startedAt, final);
-        this.opts.logger?.warn(`outbox: message ${row.id} to ${row.recipient} failed: ${detail}`);
+    let outcome: AttemptOutcome;
+    if (result.ok) {
+      outcome = { outcome: 'sent', providerId: result.providerId };
+    } else if (result.temporary && row.attempts - row.budget_from < this.retry.maxAttempts) {
+      const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (row.attempts - row.budget_from - 1));
+      outcome = { outcome: 'temporary_failure', code: result.code, detail: result.reason, retryAt: this.wall.now() + delay };
+    } else {
+      const detail = result.temporary ? `gave up after ${row.attempts - row.budget_from} attempts: ${result.reason}` : result.reason;
+      outcome = result.temporary
+        ? { outcome: 'temporary_failure', code: result.code, detail, retryAt: null }
+        : { outcome: 'permanent_failure', code: result.code, detail };
+      this.opts.logger?.warn(`outbox: message ${row.id} to ${printableText(row.recipient)} failed: ${printableText(detail)}`);
+    }
+    // The delivery happened (or not); losing its record would mean sending it again after the
+    // lease, so try the write a few times before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.store.recordAttempt(row, startedAt, outcome);
+        return;
+      } catch (err) {
+        if (attempt >= 3) {
+          this.opts.logger?.warn(`outbox: cannot record attempt for message ${row.id}: ${errText(err)}; it stays claimed until its lease ends`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100 * attempt));
       }
-    } catch (err) {
-      // The step log is unwritable; the row stays `sending` and is retried after a restart.
-      this.opts.logger?.warn(`outbox: cannot record attempt for message ${row.id}: ${(err as Error).message}`);
     }
   }
 
@@ -145,7 +194,12 @@ export class OutboxDispatcher {
     const deadline = this.wall.now() + timeoutMs;
     this.kick();
     for (;;) {
-      const next = this.store.nextDueAt();
+      let next: number | undefined;
+      try {
+        next = this.store.nextDueAt();
+      } catch {
+        next = this.wall.now(); // unreadable for now: keep waiting, up to the deadline
+      }
       const busy = this.inFlight > 0 || (next !== undefined && next <= deadline);
       if (!busy || this.wall.now() >= deadline || this.closed) break;
       await new Promise<void>((resolve) => {

@@ -18,6 +18,7 @@ export type ToWorker = { type: 'kick' } | { type: 'drain'; id: number; timeoutMs
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'drained'; id: number; pending: number; sent: number; failed: number }
+  | { type: 'drain_failed'; id: number; message: string }
   | { type: 'log'; line: string }
   | { type: 'error'; message: string }
   | { type: 'closed' };
@@ -37,7 +38,12 @@ try {
   });
   port.on('message', (m: ToWorker) => {
     if (m.type === 'kick') rt.dispatcher.kick();
-    else if (m.type === 'drain') void rt.dispatcher.drain(m.timeoutMs).then((r) => post({ type: 'drained', id: m.id, ...r }));
+    else if (m.type === 'drain') {
+      rt.dispatcher.drain(m.timeoutMs).then(
+        (r) => post({ type: 'drained', id: m.id, ...r }),
+        (err: unknown) => post({ type: 'drain_failed', id: m.id, message: err instanceof Error ? err.message : String(err) }),
+      );
+    }
     else if (m.type === 'close') {
       void rt.dispatcher.close().then(() => {
         db.close();

@@ -14,15 +14,22 @@ class OutboxWorkerError extends EngineError {
 /** The main thread's handle on the outbox worker: wake it, wait for it to drain, stop it. */
 export class OutboxWorker implements Kickable {
   private seq = 0;
-  private readonly drains = new Map<number, (r: DrainResult) => void>();
+  private readonly drains = new Map<number, { resolve(r: DrainResult): void; reject(e: Error): void }>();
   private closed: Promise<void> | undefined;
+  private gone: Error | undefined;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (m: FromWorker) => {
-      if (m.type === 'drained') {
-        this.drains.get(m.id)?.({ pending: m.pending, sent: m.sent, failed: m.failed });
-        this.drains.delete(m.id);
-      }
+      const waiter = 'id' in m ? this.drains.get(m.id) : undefined;
+      if (m.type === 'drained') waiter?.resolve({ pending: m.pending, sent: m.sent, failed: m.failed });
+      if (m.type === 'drain_failed') waiter?.reject(new OutboxWorkerError(`outbox: ${m.message}`));
+      if ('id' in m) this.drains.delete(m.id);
+    });
+    // A worker that dies must not leave anyone waiting on it: the messages stay in the outbox.
+    worker.on('exit', (code) => {
+      this.gone ??= new OutboxWorkerError(`the outbox worker stopped (exit ${code}); undelivered messages stay pending`);
+      for (const w of this.drains.values()) w.reject(this.gone);
+      this.drains.clear();
     });
   }
 
@@ -45,27 +52,34 @@ export class OutboxWorker implements Kickable {
       await worker.terminate();
       throw new OutboxWorkerError(`outbox worker: ${ready.message}`);
     }
-    worker.on('error', (err) => logger?.warn(`outbox worker: ${err.message}`));
-    return new OutboxWorker(worker);
+    const client = new OutboxWorker(worker);
+    worker.on('error', (err: unknown) => {
+      client.gone = new OutboxWorkerError(`the outbox worker failed: ${err instanceof Error ? err.message : String(err)}`);
+      logger?.warn(client.gone.message);
+    });
+    return client;
   }
 
   kick(): void {
-    this.send({ type: 'kick' });
+    if (!this.gone) this.send({ type: 'kick' });
   }
 
   drain(timeoutMs: number): Promise<DrainResult> {
+    if (this.gone) return Promise.reject(this.gone);
     const id = ++this.seq;
-    return new Promise((resolve) => {
-      this.drains.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      this.drains.set(id, { resolve, reject });
       this.send({ type: 'drain', id, timeoutMs });
     });
   }
 
   close(): Promise<void> {
-    this.closed ??= new Promise<void>((resolve) => {
-      this.worker.once('exit', () => resolve());
-      this.send({ type: 'close' });
-    });
+    this.closed ??= this.gone
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          this.worker.once('exit', () => resolve());
+          this.send({ type: 'close' });
+        });
     return this.closed;
   }
 

@@ -155,4 +155,15 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'outbox claims: owner and lease, and the attempt budget restarted by a manual retry',
+    sql: `
+      -- claimed_by is "<pid>:<token>" of the dispatcher sending the message; until lease_until, or
+      -- while that process lives, no other dispatcher takes the message back.
+      ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+      ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
+      ALTER TABLE outbox ADD COLUMN budget_from INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

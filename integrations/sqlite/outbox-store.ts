@@ -23,6 +23,10 @@ export interface OutboxRow {
   provider_id: string | null;
   last_error: string | null;
   error_code: string | null;
+  claimed_by: string | null;
+  lease_until: number | null;
+  /** `attempts` when the last manual retry restarted the attempt budget. */
+  budget_from: number;
 }
 
 export interface AttemptRow {
@@ -67,9 +71,13 @@ export class OutboxStore {
        ON CONFLICT (idempotency_key) DO NOTHING`,
     );
     this.byKey = db.prepare('SELECT id FROM outbox WHERE idempotency_key = ?');
+    // Due pending messages, and messages whose sender's lease ran out (a hung or vanished sender).
     this.claim = db.prepare(
-      `UPDATE outbox SET status = 'sending', attempts = attempts + 1
-       WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+      `UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = @owner, lease_until = @lease
+       WHERE id IN (
+         SELECT id FROM outbox
+         WHERE (status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)
+         ORDER BY next_attempt_at, id LIMIT @limit)
        RETURNING *`,
     );
     this.insertAttempt = db.prepare(
@@ -80,7 +88,11 @@ export class OutboxStore {
     );
     this.markRetry = db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, error_code = ? WHERE id = ?`);
     this.markFailed = db.prepare(`UPDATE outbox SET status = 'failed', last_error = ?, error_code = ? WHERE id = ?`);
-    this.nextDue = db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`);
+    this.nextDue = db.prepare(
+      `SELECT MIN(at) AS at FROM (
+         SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'
+         UNION ALL SELECT MIN(lease_until) FROM outbox WHERE status = 'sending')`,
+    );
     this.enqueueAll = db.transaction((executionId: string, callTime: number, messages: readonly OutboundMessage[]) => {
       const now = this.wall.now();
       return messages.map((m) => {
@@ -108,9 +120,10 @@ export class OutboxStore {
     return this.enqueueAll(executionId, callTime, messages);
   }
 
-  /** Marks up to `limit` due messages as being sent (one more attempt each) and returns them. */
-  claimDue(limit: number): OutboxRow[] {
-    return this.claim.all(this.wall.now(), limit) as OutboxRow[];
+  /** Marks up to `limit` due messages as being sent by `owner` (one more attempt each) and returns them. */
+  claimDue(limit: number, owner: string, leaseMs: number): OutboxRow[] {
+    const now = this.wall.now();
+    return this.claim.all({ now, limit, owner, lease: now + leaseMs }) as OutboxRow[];
   }
 
   recordAttempt(row: OutboxRow, startedAt: number, outcome: AttemptOutcome): void {
@@ -118,11 +131,23 @@ export class OutboxStore {
   }
 
   /**
-   * Messages a process was sending when it died go back to pending. Their delivery may have
-   * happened; an email keeps its Message-ID, so a second copy is recognisably the same message.
+   * Messages whose sender died go back to pending (a sender that still runs keeps its own).
+   * Their delivery may have happened; an email keeps its Message-ID, so a second copy is
+   * recognisably the same message.
    */
-  recoverInterrupted(): number {
-    return this.db.prepare(`UPDATE outbox SET status = 'pending' WHERE status = 'sending'`).run().changes;
+  recoverInterrupted(senderAlive: (owner: string) => boolean): number {
+    const now = this.wall.now();
+    const rows = this.db.prepare(`SELECT id, claimed_by, lease_until FROM outbox WHERE status = 'sending'`).all() as Pick<
+      OutboxRow,
+      'id' | 'claimed_by' | 'lease_until'
+    >[];
+    const reset = this.db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status = 'sending'`);
+    let n = 0;
+    for (const r of rows) {
+      const expired = r.lease_until === null || r.lease_until <= now;
+      if (expired || r.claimed_by === null || !senderAlive(r.claimed_by)) n += reset.run(now, r.id).changes;
+    }
+    return n;
   }
 
   nextDueAt(): number | undefined {
@@ -160,11 +185,12 @@ export class OutboxStore {
     return this.db.prepare('SELECT * FROM outbox_attempts WHERE outbox_id = ? ORDER BY attempt').all(id) as AttemptRow[];
   }
 
-  /** A failed message goes back to pending, due now. Returns false if it was not failed. */
+  /** A failed message goes back to pending, due now, with a fresh attempt budget. False if it was not failed. */
   retry(id: number): boolean {
     return (
-      this.db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status = 'failed'`).run(this.wall.now(), id)
-        .changes === 1
+      this.db
+        .prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, budget_from = attempts WHERE id = ? AND status = 'failed'`)
+        .run(this.wall.now(), id).changes === 1
     );
   }
 }

@@ -1,0 +1,182 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Call } from '../engine/call/call.ts';
+import { CommandTracker } from '../engine/call/command-tracker.ts';
+import { DigitBuffer } from '../engine/call/digit-buffer.ts';
+import { ChannelGoneError, CommandRejectedError } from '../engine/errors.ts';
+import { RandomIds, SystemClock } from '../engine/providers.ts';
+import type { ChannelEvent, Switch } from '../engine/switch.ts';
+import { ExecutionTrace } from '../engine/trace/execution-trace.ts';
+import { notificationSettings } from '../integrations/notify/config.ts';
+import { OutboxDispatcher } from '../integrations/notify/dispatcher.ts';
+import { SimulatedSwitch } from '../integrations/simulator/simulated-switch.ts';
+import { openDatabase } from '../integrations/sqlite/open-database.ts';
+import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
+import type { DeliveryResult, EmailTransport, SmsTransport } from '../integrations/notify/transport.ts';
+import { account, callflow, simulate, tempDir } from './support/sim.ts';
+
+const clock = new SystemClock();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const info = { callId: 'c1', callerNumber: '1', callerName: 'x', calleeNumber: '2', captureGroups: {} };
+
+describe('call control never leaves a rejection unhandled', () => {
+  it('the channel destroyed while a command waits for its acknowledgement', async () => {
+    let listener: (e: ChannelEvent) => void = () => {};
+    const sw: Switch = {
+      subscribe: (_u, l) => ((listener = l), () => {}),
+      execute: async () => (await sleep(20), { ok: false, reason: 'invalid session id', gone: true }),
+    };
+    const call = new Call(info, { sw, clock, ids: new RandomIds(), trace: new ExecutionTrace(clock), account: {} as never, recordingDir: '/tmp', executionId: 'e', startedAt: 0 });
+    call.start({ onHungUp() {}, onDestroyed() {} });
+    const p = call.playback('x.wav');
+    setTimeout(() => listener({ name: 'CHANNEL_DESTROY', uuid: 'c1', headers: {} }), 5);
+    await expect(p).rejects.toBeInstanceOf(ChannelGoneError);
+    await sleep(40); // vitest fails the run on any unhandled rejection
+  });
+
+  it("a switch whose send throws: a typed error now, no timeout rejection later", async () => {
+    const t = new CommandTracker({ execute: async () => Promise.reject(new Error('socket closed')), subscribe: () => () => {} }, 'c2', clock, new RandomIds(), new ExecutionTrace(clock));
+    await expect(t.run({ app: 'answer' }, 30)).rejects.toBeInstanceOf(CommandRejectedError);
+    expect(t.inFlight).toBe(0);
+    await sleep(60);
+  });
+
+  it('two digit collections at once run one after the other', async () => {
+    const b = new DigitBuffer(clock);
+    const a = b.collect({ maxDigits: 1, timeoutMs: 50, interdigitMs: 50 });
+    const c = b.collect({ maxDigits: 1, timeoutMs: 500, interdigitMs: 50 });
+    setTimeout(() => b.push('7'), 100);
+    expect(await a).toBe('');
+    expect(await c).toBe('7');
+  });
+});
+
+describe('executor', () => {
+  it('a hangup the switch refuses does not keep the execution open: handlers still run', async () => {
+    class RefusingSwitch extends SimulatedSwitch {
+      override async execute(uuid: string, appUuid: string, command: Parameters<Switch['execute']>[2]) {
+        if (command.app === 'hangup') return { ok: false as const, reason: 'refused', gone: false };
+        return super.execute(uuid, appUuid, command);
+      }
+    }
+    // Swap the simulator class the driver uses for one that refuses hangups.
+    const mod = await import('../integrations/simulator/simulated-switch.ts');
+    const original = mod.SimulatedSwitch.prototype.execute;
+    mod.SimulatedSwitch.prototype.execute = RefusingSwitch.prototype.execute;
+    try {
+      const r = await simulate({
+        account: account([callflow('main', { module: 'test_stop', data: { cause: 'USER_BUSY' } }, ['100'])]),
+        scenario: { call: { from: '1', to: '100' }, max_call_s: 60 },
+      });
+      expect(r.summary.endReason).toBe('hangup_requested');
+      expect(r.detail.commands.find((c) => c.app === 'hangup')!.ack).toBe('-ERR refused');
+      // It ended on its own clock (10 s for the hangup, 10 s more for the destroy), long before
+      // the switch would have cut the call at max_call_s, and no hangup was ever seen.
+      expect(r.detail.execution.ended_at! - r.detail.execution.started_at).toBe(20_000);
+      expect(r.detail.events.some((e) => e.name === 'CHANNEL_HANGUP')).toBe(false);
+      expect(r.summary.status).toBe('completed');
+    } finally {
+      mod.SimulatedSwitch.prototype.execute = original;
+    }
+  });
+});
+
+const okTransport = (delayMs = 0, sent: string[] = []): EmailTransport & SmsTransport => ({
+  description: 'test',
+  async send(d: { recipient: string }): Promise<DeliveryResult> {
+    await sleep(delayMs);
+    sent.push(d.recipient);
+    return { ok: true, providerId: 'p' };
+  },
+  close() {},
+});
+
+const message = (i: number) => ({
+  idempotencyKey: `k${i}`, medium: 'sms' as const, recipient: `+1555000000${i}`, templateId: 't', nodeKey: 'n', sms: { body: 'b' },
+});
+
+describe('outbox dispatcher', () => {
+  it("a message a live dispatcher is sending is not taken by another; a dead sender's is", async () => {
+    const db = openDatabase(join(tempDir(), 'o.db'));
+    const store = new OutboxStore(db, Date);
+    store.enqueue('e', 0, [message(1)]);
+    const sent: string[] = [];
+    const first = new OutboxDispatcher(store, { email: okTransport(300, sent), sms: okTransport(300, sent) });
+    first.start();
+    await sleep(50);
+    const second = new OutboxDispatcher(store, { email: okTransport(0, sent), sms: okTransport(0, sent) });
+    second.start();
+    await first.drain(2000);
+    await second.drain(500);
+    expect(sent).toEqual(['+15550000001']);
+    await first.close();
+    await second.close();
+
+    // A row claimed by a process that no longer exists goes back to pending on start.
+    store.enqueue('e', 0, [message(2)]);
+    db.prepare(`UPDATE outbox SET status = 'sending', claimed_by = '999999999:x', lease_until = ? WHERE idempotency_key = 'k2'`).run(Date.now() + 600_000);
+    const third = new OutboxDispatcher(store, { email: okTransport(0, sent), sms: okTransport(0, sent) });
+    third.start();
+    await third.drain(1000);
+    expect(sent).toEqual(['+15550000001', '+15550000002']);
+    await third.close();
+  });
+
+  it('an unreadable outbox is retried, not fatal', async () => {
+    const db = openDatabase(join(tempDir(), 'o.db'));
+    const store = new OutboxStore(db, Date);
+    store.enqueue('e', 0, [message(3)]);
+    const real = store.claimDue.bind(store);
+    let calls = 0;
+    store.claimDue = (...a: Parameters<OutboxStore['claimDue']>) => {
+      if (calls++ === 0) throw new Error('database is locked');
+      return real(...a);
+    };
+    const warnings: string[] = [];
+    const sent: string[] = [];
+    const d = new OutboxDispatcher(store, { email: okTransport(0, sent), sms: okTransport(0, sent), logger: { info() {}, warn: (l) => warnings.push(l) } });
+    d.start();
+    const r = await d.drain(3000);
+    expect(warnings).toEqual(['outbox: cannot read the outbox: database is locked; retrying']);
+    expect(r.sent).toBe(1);
+    expect(sent).toEqual(['+15550000003']);
+    await d.close();
+  });
+
+  it('a manual retry restarts the attempt budget', async () => {
+    const db = openDatabase(join(tempDir(), 'o.db'));
+    const store = new OutboxStore(db, Date);
+    store.enqueue('e', 0, [message(4)]);
+    let n = 0;
+    const flaky: EmailTransport & SmsTransport = {
+      description: 'flaky',
+      async send() {
+        n++;
+        return { ok: false, temporary: true, code: '451', reason: 'busy' };
+      },
+      close() {},
+    };
+    const d = new OutboxDispatcher(store, { email: flaky, sms: flaky, retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 3 } });
+    d.start();
+    await d.drain(2000);
+    expect(store.get(1)).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(store.retry(1)).toBe(true);
+    d.kick();
+    await d.drain(2000);
+    expect(store.get(1)).toMatchObject({ status: 'failed', attempts: 6 });
+    expect(store.get(1)!.last_error).toBe('gave up after 3 attempts: busy');
+    expect(n).toBe(6);
+    await d.close();
+  });
+});
+
+describe('settings', () => {
+  it('credentials never go in clear text beyond this machine', () => {
+    const sid = 'AC' + 'a'.repeat(32);
+    expect(() => notificationSettings({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM_NUMBER: '+15550001111', CALLFLOW_TWILIO_BASE_URL: 'http://sms.example.test' })).toThrow(
+      'CALLFLOW_TWILIO_BASE_URL: must be https (http only for a server on this machine)',
+    );
+    expect(notificationSettings({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM_NUMBER: '+15550001111', CALLFLOW_TWILIO_BASE_URL: 'http://127.0.0.1:4010' }).sms).toMatchObject({ kind: 'twilio', baseUrl: 'http://127.0.0.1:4010' });
+  });
+});
+
