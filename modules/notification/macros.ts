@@ -26,10 +26,37 @@ function formatFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+const BUCKET_MS = 15 * 60_000;
+/**
+ * A zone's UTC offset and abbreviation, asked of Intl once per 15 minutes of time: offsets
+ * change (DST) on such boundaries, and formatToParts is the slow part of a notification.
+ */
+const zoneAt = new Map<string, { offsetMs: number; abbr: string }>();
+function zone(ms: number, timeZone: string): { offsetMs: number; abbr: string } {
+  const bucket = Math.floor(ms / BUCKET_MS) * BUCKET_MS;
+  const key = `${timeZone}|${bucket}`;
+  let z = zoneAt.get(key);
+  if (!z) {
+    const parts = formatFor(timeZone).formatToParts(new Date(bucket));
+    const p = (t: string): number => Number(parts.find((x) => x.type === t)?.value ?? 0);
+    const local = Date.UTC(p('year'), p('month') - 1, p('day'), p('hour'), p('minute'), p('second'));
+    z = { offsetMs: local - bucket, abbr: parts.find((x) => x.type === 'timeZoneName')?.value ?? timeZone };
+    if (zoneAt.size > 10_000) zoneAt.clear();
+    zoneAt.set(key, z);
+  }
+  return z;
+}
+
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/** "2026-01-05 09:00:00 EST": the moment in the zone, to the second. */
 function dateParts(ms: number, timeZone: string): string {
-  const parts = formatFor(timeZone).formatToParts(new Date(ms));
-  const p = (t: string): string => parts.find((x) => x.type === t)?.value ?? '';
-  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')} ${p('timeZoneName')}`;
+  const z = timeZone === 'UTC' ? { offsetMs: 0, abbr: 'UTC' } : zone(ms, timeZone);
+  const d = new Date(Math.floor(ms / 1000) * 1000 + z.offsetMs);
+  return (
+    `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ` +
+    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} ${z.abbr}`
+  );
 }
 
 /** KAZOO's caller_id macro: "Name(Number)", or just one when they are equal; "unknown" parts dropped. */
