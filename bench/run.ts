@@ -23,3 +23,6 @@ section('section-calls.ts', true);
 console.log('');
 console.log('[outbox: not pinned; the SMTP server process on core 1 when taskset is there]');
 section('section-outbox.ts', false);
+console.log('');
+console.log('[HTML trace view: pinned to one core]');
+section('section-html.ts', true);

@@ -5,12 +5,16 @@ import { traceListCommand, traceShowCommand } from './commands/trace.ts';
 import { validateCommand } from './commands/validate.ts';
 import { notificationsDeliverCommand, notificationsListCommand, notificationsRetryCommand } from './commands/notifications.ts';
 import { templatePreviewCommand } from './commands/template-preview.ts';
+import { coverageCommand } from './commands/coverage.ts';
+import { traceTailCommand } from './commands/trace-tail.ts';
 
 const commands: readonly Command[] = [
   validateCommand,
   simulateCommand,
   traceListCommand,
   traceShowCommand,
+  traceTailCommand,
+  coverageCommand,
   notificationsListCommand,
   notificationsRetryCommand,
   notificationsDeliverCommand,

@@ -9,6 +9,7 @@ import { dbPath, positiveInt, type Command } from '../command.ts';
 import { describeSettings, notificationSettings } from '../../integrations/notify/config.ts';
 import { startOutboxWorker } from '../../integrations/notify/worker-client.ts';
 import { renderTrace, summaryLine } from '../render-trace.ts';
+import { createProgress } from '../progress.ts';
 
 export const simulateCommand: Command = {
   name: 'simulate',
@@ -45,14 +46,17 @@ for the next run or "callflow notifications deliver".`,
     const notifications = await startOutboxWorker(db, { dbFile, notifications: settings }, logger);
     const ids: string[] = [];
     let failed = 0;
+    // Batches of 20 or more show progress (a bar on a terminal, plain lines otherwise).
+    const progress = createProgress(io, { label: 'simulating', total: positionals.length, minTotal: 20 });
     try {
       await runBatch(positionals, { registry, validator: new SchemaValidator() }, { registry, sink, outbox: notifications.outbox }, {
         concurrency,
         onResult: (item) => {
-          for (const w of item.warnings) io.err(`warning: ${w.toString()}`);
+          progress.tick();
+          for (const w of item.warnings) progress.err(`warning: ${w.toString()}`);
           if (!item.ok) {
             failed++;
-            for (const e of item.errors) io.err(e.message);
+            for (const e of item.errors) progress.err(e.message);
             return;
           }
           if (item.summary.status !== 'completed') failed++;
@@ -61,6 +65,7 @@ for the next run or "callflow notifications deliver".`,
       });
     } finally {
       sink.flush();
+      progress.done();
     }
     const delivery = await notifications.worker.drain(deliverTimeout * 1000);
     await notifications.worker.close();

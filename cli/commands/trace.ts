@@ -3,7 +3,9 @@ import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { findExecution, listExecutions, loadExecution } from '../../integrations/sqlite/trace-queries.ts';
 import { dbPath, positiveInt, type Command } from '../command.ts';
 import { printable, renderTrace, seconds } from '../render-trace.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { loadTraceDocuments } from '../html/load-docs.ts';
+import { renderTraceHtml } from '../html/trace-page.ts';
 
 function openReadOnly(file: string) {
   if (!existsSync(file)) throw new UsageError(`no step log at ${file} (run "callflow simulate" first, or give --db)`);
@@ -44,15 +46,33 @@ callflow, status and end reason, hangup cause and who hung up, duration.`,
 
 export const traceShowCommand: Command = {
   name: 'trace show',
-  usage: 'callflow trace show <execution-id> [--db FILE] [--json]',
+  usage: 'callflow trace show <execution-id> [--db FILE] [--json] [--html FILE [--account FILE] [--callflow FILE]]',
   summary: "print one execution's timeline",
   help: `Prints an execution as a timeline on the call's clock: each step (node path, module, outcome,
 the branch taken and why, notes), the commands sent with their completion, the channel events
 received and the post-hangup effects. The id may be shortened to a unique prefix.
---json prints the execution and all its rows as JSON.`,
-  options: { db: { type: 'string' }, json: { type: 'boolean' } },
+--json prints the execution and all its rows as JSON.
+--html FILE writes one self-contained HTML page instead (no network needed to open it): the
+callflow tree with the path the call took highlighted, branched-into callflows under the node
+that branched, and the timeline beside it; click a node for its data, steps and errors. The
+step log does not hold the callflow documents, so the tree shows the visited nodes only, unless
+--account FILE (the account bundle, all its callflows) or --callflow FILE is given: then the
+whole tree is drawn and the nodes never visited are dimmed.`,
+  options: {
+    db: { type: 'string' },
+    json: { type: 'boolean' },
+    html: { type: 'string' },
+    account: { type: 'string' },
+    callflow: { type: 'string' },
+  },
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new UsageError('trace show: give exactly one execution id');
+    const html = typeof values.html === 'string' ? values.html : undefined;
+    if (html === '') throw new UsageError('trace show: --html needs a file name');
+    if (html !== undefined && values.json) throw new UsageError('trace show: give --html or --json, not both');
+    if (html === undefined && (values.account !== undefined || values.callflow !== undefined)) {
+      throw new UsageError('trace show: --account and --callflow are only used with --html');
+    }
     const db = openReadOnly(dbPath(values, io.env));
     const found = findExecution(db, positionals[0]!);
     if (!found.ok) {
@@ -62,6 +82,19 @@ received and the post-hangup effects. The id may be shortened to a unique prefix
     }
     const detail = loadExecution(db, found.execution);
     db.close();
+    if (html !== undefined) {
+      const account = typeof values.account === 'string' ? values.account : undefined;
+      const callflow = typeof values.callflow === 'string' ? values.callflow : undefined;
+      const loaded = account || callflow ? loadTraceDocuments({ account, callflow }) : { ok: true as const, docs: [], source: '' };
+      if (!loaded.ok) {
+        for (const e of loaded.errors) io.err(e);
+        return 1;
+      }
+      const page = renderTraceHtml(detail, { docs: loaded.docs, docSource: loaded.source });
+      writeFileSync(html, page);
+      io.out(`wrote ${html} (${detail.steps.length} steps, ${Math.ceil(Buffer.byteLength(page) / 1024)} KB)`);
+      return 0;
+    }
     io.out(values.json ? JSON.stringify(detail, null, 2) : renderTrace(detail));
     return 0;
   },

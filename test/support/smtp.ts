@@ -52,13 +52,13 @@ export class TestSmtpServer {
       },
       onData: (stream: SMTPServerDataStream, session: SMTPServerSession, cb) => {
         this.dataStarted++;
+        // Decided when the message starts: a sender killed mid-body still used up the hang.
+        const hang = hangs > 0;
+        if (hang) hangs--;
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
-          if (hangs > 0) {
-            hangs--;
-            return; // never answer
-          }
+          if (hang) return; // never answer
           if (tempFails > 0) {
             tempFails--;
             const err = new Error('4.3.0 try again later') as Error & { responseCode: number };
