@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,5 +8,8 @@ export default defineConfig({
     testTimeout: 30_000,
     // SQLite files and child processes: run files in forks, a few at a time.
     pool: 'forks',
+    // Messages the CLI runs in tests send by file go to a temporary folder, never into the
+    // working tree (tests that care set their own).
+    env: { CALLFLOW_OUTBOX_DIR: join(tmpdir(), `callflow-test-outbox-${process.pid}`) },
   },
 });

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { account, callflow, tempDir, writeJson } from './support/sim.ts';
 
 const cli = (args: string[], env: Record<string, string> = {}) => {
-  const r = spawnSync(process.execPath, ['bin/callflow.js', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  // Messages the runs send go to a temporary folder, never into the working tree.
+  const r = spawnSync(process.execPath, ['bin/callflow.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CALLFLOW_OUTBOX_DIR: tempDir('cf-outbox-'), ...env },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr, errLines: r.stderr.split('\n').filter((l) => l.length > 0) };
 };
 

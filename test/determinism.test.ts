@@ -49,7 +49,11 @@ describe('determinism', () => {
     const dir = tempDir();
     const scenario = join(process.cwd(), 'callflows/example/scenarios/alice-answers.json');
     const run = (db: string) =>
-      execFileSync(process.execPath, ['bin/callflow.js', 'simulate', scenario, '--db', db], { cwd: process.cwd(), encoding: 'utf8' });
+      execFileSync(process.execPath, ['bin/callflow.js', 'simulate', scenario, '--db', db], {
+        cwd: process.cwd(),
+        encoding: 'utf8',
+        env: { ...process.env, CALLFLOW_OUTBOX_DIR: join(dir, 'outbox') },
+      });
     run(join(dir, 'a.db'));
     run(join(dir, 'b.db'));
     const wall = ['id', 'wall_started_at', 'wall_ended_at'];
@@ -61,7 +65,11 @@ describe('determinism', () => {
   it('the same scenario simulated twice into one step log is two executions', () => {
     const dir = tempDir();
     const scenario = join(process.cwd(), 'callflows/example/scenarios/caller-gives-up.json');
-    for (let i = 0; i < 2; i++) execFileSync(process.execPath, ['bin/callflow.js', 'simulate', scenario, '--db', join(dir, 'a.db')]);
+    for (let i = 0; i < 2; i++) {
+      execFileSync(process.execPath, ['bin/callflow.js', 'simulate', scenario, '--db', join(dir, 'a.db')], {
+        env: { ...process.env, CALLFLOW_OUTBOX_DIR: join(dir, 'outbox') },
+      });
+    }
     const rows = openDatabase(join(dir, 'a.db')).prepare('SELECT id, status FROM executions').all() as { id: string; status: string }[];
     expect(rows).toHaveLength(2);
     expect(rows[0]!.id).not.toBe(rows[1]!.id);
