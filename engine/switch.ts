@@ -108,8 +108,6 @@ export type SwitchCommand =
   | { readonly app: 'set'; readonly name: string; readonly value: string }
   | { readonly app: 'sleep'; readonly ms: number };
 
-export type SwitchApp = SwitchCommand['app'];
-
 /** How a switch answers the sending of a command (FreeSWITCH's command/reply to sendmsg). */
 export type CommandAck = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly gone: boolean };
 

@@ -45,12 +45,6 @@ export class VirtualClock implements EngineClock {
     if (typeof id === 'number') this.cancelled.add(id);
   }
 
-  /** Pending (not cancelled) timers. */
-  get pending(): number {
-    this.dropCancelledHead();
-    return this.heap.length + this.now0.length - this.now0Head;
-  }
-
   /** Resolves the next time a timer is scheduled; lets a driver wait out real I/O. */
   timerScheduled(): Promise<void> {
     return new Promise((resolve) => {

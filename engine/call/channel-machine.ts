@@ -136,4 +136,3 @@ function gone(ctx: ChannelFacts, at: number, engineAsked: boolean): Partial<Chan
   };
 }
 
-export type ChannelStateName = 'created' | 'ringing' | 'answered' | 'bridged' | 'hungUp' | 'destroyed';
