@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { existsSync } from 'node:fs';
 import { UsageError } from '../engine/errors.ts';
+import { openDatabase, type Db } from '../integrations/sqlite/open-database.ts';
 
 export interface Io {
   out(line: string): void;
@@ -34,6 +36,13 @@ export function dbPath(values: Record<string, unknown>, env: NodeJS.ProcessEnv):
   const v = values.db;
   if (typeof v === 'string' && v.length > 0) return v;
   return env.CALLFLOW_DB && env.CALLFLOW_DB.length > 0 ? env.CALLFLOW_DB : 'callflow.db';
+}
+
+/** The step log a command reads: it must exist already (a reader never creates one). */
+export function openStepLog(values: Record<string, unknown>, env: NodeJS.ProcessEnv, opts: { readonly?: boolean } = {}): Db {
+  const file = dbPath(values, env);
+  if (!existsSync(file)) throw new UsageError(`no step log at ${file} (run "callflow simulate" first, or give --db)`);
+  return openDatabase(file, opts);
 }
 
 export function positiveInt(name: string, v: unknown, fallback: number): number {

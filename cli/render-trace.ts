@@ -4,14 +4,8 @@ import { timeline } from '../integrations/sqlite/trace-queries.ts';
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(3)}s`;
 const rel = (at: number, start: number): string => `+${seconds(at - start)}`.padStart(10);
 
-/**
- * Masks control characters (and bidirectional overrides) so a caller-supplied value cannot
- * repaint the terminal or reorder what it shows.
- */
-export const printable = (v: unknown): string => String(v ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
-
-/** The same, line by line: for multi-line text such as a rendered template. */
-export const printableLines = (text: string): string => text.split('\n').map(printable).join('\n');
+export { printable, printableLines } from '../engine/text.ts';
+import { printable } from '../engine/text.ts';
 
 export function summaryLine(e: ExecutionRecord): string {
   const hangup = e.hangup_cause ? `${e.hangup_cause} by ${e.hangup_by ?? '?'}` : 'no hangup seen';

@@ -1,20 +1,12 @@
-import { existsSync } from 'node:fs';
 import { UsageError } from '../../engine/errors.ts';
 import { buildTransports, notificationSettings } from '../../integrations/notify/config.ts';
 import { startNotifications } from '../../integrations/notify/runtime.ts';
-import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import type { OutboxRow, OutboxStatus } from '../../integrations/sqlite/outbox-store.ts';
 import { OutboxStore } from '../../integrations/sqlite/outbox-store.ts';
-import { dbPath, positiveInt, type Command, type Io } from '../command.ts';
+import { openStepLog, positiveInt, type Command, type Io } from '../command.ts';
 import { printable } from '../render-trace.ts';
 
 const STATUSES: readonly OutboxStatus[] = ['pending', 'sending', 'sent', 'failed'];
-
-function openLog(values: Record<string, unknown>, io: Io) {
-  const file = dbPath(values, io.env);
-  if (!existsSync(file)) throw new UsageError(`no step log at ${file} (give --db)`);
-  return openDatabase(file);
-}
 
 export function outboxLine(r: OutboxRow): string {
   return [
@@ -32,7 +24,7 @@ export function outboxLine(r: OutboxRow): string {
 }
 
 async function deliverNow(values: Record<string, unknown>, io: Io, timeoutS: number): Promise<{ pending: number; sent: number; failed: number }> {
-  const db = openLog(values, io);
+  const db = openStepLog(values, io.env);
   const n = startNotifications(db, await buildTransports(notificationSettings(io.env)), { logger: { info: io.err, warn: io.err } });
   const r = await n.dispatcher.drain(timeoutS * 1000);
   await n.dispatcher.close();
@@ -51,7 +43,7 @@ export const notificationsListCommand: Command = {
     if (status !== undefined && !STATUSES.includes(status as OutboxStatus)) {
       throw new UsageError(`notifications list: --status must be one of ${STATUSES.join(', ')} (got "${status}")`);
     }
-    const db = openLog(values, io);
+    const db = openStepLog(values, io.env);
     const rows = new OutboxStore(db, Date).list({ ...(status ? { status: status as OutboxStatus } : {}), limit: positiveInt('limit', values.limit, 50) });
     db.close();
     if (rows.length === 0) io.out('no messages');
@@ -69,7 +61,7 @@ export const notificationsRetryCommand: Command = {
   async run({ values, positionals }, io) {
     if (positionals.length !== 1 || !/^#?\d+$/.test(positionals[0]!)) throw new UsageError('notifications retry: give one message id');
     const id = Number(positionals[0]!.replace('#', ''));
-    const db = openLog(values, io);
+    const db = openStepLog(values, io.env);
     const store = new OutboxStore(db, Date);
     const row = store.get(id);
     if (!row) {
@@ -84,7 +76,9 @@ export const notificationsRetryCommand: Command = {
     }
     db.close();
     await deliverNow(values, io, positiveInt('timeout', values.timeout, 10));
-    const after = new OutboxStore(openLog(values, io), Date).get(id)!;
+    const check = openStepLog(values, io.env, { readonly: true });
+    const after = new OutboxStore(check, Date).get(id)!;
+    check.close();
     io.out(outboxLine(after));
     return after.status === 'sent' ? 0 : 1;
   },

@@ -76,14 +76,16 @@ for the next run or "callflow notifications deliver".`,
           `(see "callflow notifications list"; email via ${where.email}, sms via ${where.sms})`,
       );
     }
-    const details = ids.map((id) => {
+    const execution = (id: string) => {
       const found = findExecution(db, id);
       if (!found.ok) throw new Error(found.problem);
-      return loadExecution(db, found.execution);
-    });
-    if (values.json) io.out(JSON.stringify(details, null, 2));
-    else if (positionals.length === 1 && details[0]) io.out(renderTrace(details[0]));
-    else for (const d of details) io.out(summaryLine(d.execution));
+      return found.execution;
+    };
+    // Only --json and a single scenario print all of an execution's rows; a batch prints one
+    // line each and reads one row each.
+    if (values.json) io.out(JSON.stringify(ids.map((id) => loadExecution(db, execution(id))), null, 2));
+    else if (positionals.length === 1 && ids[0]) io.out(renderTrace(loadExecution(db, execution(ids[0]))));
+    else for (const id of ids) io.out(summaryLine(execution(id)));
     db.close();
     return failed > 0 ? 1 : 0;
   },

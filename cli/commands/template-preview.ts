@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { AccountView } from '../../engine/call/account-view.ts';
 import type { FinalCallState } from '../../engine/call/call-control.ts';
 import { loadAccountBundle } from '../../engine/documents/load.ts';
@@ -8,9 +7,8 @@ import { createRegistry } from '../../modules/index.ts';
 import { buildMacros } from '../../modules/notification/macros.ts';
 import { TemplateError, TemplateRenderer } from '../../modules/notification/renderer.ts';
 import type { NotificationTemplate } from '../../modules/notification/schema.ts';
-import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { findExecution, type ExecutionRecord } from '../../integrations/sqlite/trace-queries.ts';
-import { dbPath, type Command } from '../command.ts';
+import { openStepLog, type Command } from '../command.ts';
 import { printableLines } from '../render-trace.ts';
 
 /** A recorded call, as a notification sent after it would have seen it. */
@@ -45,8 +43,6 @@ holding the template (default $CALLFLOW_ACCOUNT). A template error is one line, 
     if (!execId) throw new UsageError('template preview: --execution is required');
     const accountFile = (values.account as string | undefined) ?? io.env.CALLFLOW_ACCOUNT;
     if (!accountFile) throw new UsageError('template preview: --account is required (or set CALLFLOW_ACCOUNT)');
-    const file = dbPath(values, io.env);
-    if (!existsSync(file)) throw new UsageError(`no step log at ${file} (give --db)`);
     const loaded = loadAccountBundle(accountFile, { registry: createRegistry(), validator: new SchemaValidator() });
     if (!loaded.ok) {
       for (const e of loaded.errors) io.err(e.message);
@@ -58,7 +54,7 @@ holding the template (default $CALLFLOW_ACCOUNT). A template error is one line, 
       io.err(`template preview: no template "${positionals[0]}" in ${accountFile}`);
       return 1;
     }
-    const db = openDatabase(file, { readonly: true });
+    const db = openStepLog(values, io.env, { readonly: true });
     const found = findExecution(db, execId);
     db.close();
     if (!found.ok) {

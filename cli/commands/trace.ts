@@ -1,16 +1,10 @@
 import { UsageError } from '../../engine/errors.ts';
-import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { findExecution, listExecutions, loadExecution } from '../../integrations/sqlite/trace-queries.ts';
-import { dbPath, positiveInt, type Command } from '../command.ts';
+import { openStepLog, positiveInt, type Command } from '../command.ts';
 import { printable, renderTrace, seconds } from '../render-trace.ts';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { loadTraceDocuments } from '../html/load-docs.ts';
 import { renderTraceHtml } from '../html/trace-page.ts';
-
-function openReadOnly(file: string) {
-  if (!existsSync(file)) throw new UsageError(`no step log at ${file} (run "callflow simulate" first, or give --db)`);
-  return openDatabase(file, { readonly: true });
-}
 
 export const traceListCommand: Command = {
   name: 'trace list',
@@ -20,7 +14,7 @@ export const traceListCommand: Command = {
 callflow, status and end reason, hangup cause and who hung up, duration.`,
   options: { db: { type: 'string' }, limit: { type: 'string' } },
   async run({ values }, io) {
-    const db = openReadOnly(dbPath(values, io.env));
+    const db = openStepLog(values, io.env, { readonly: true });
     const rows = listExecutions(db, { limit: positiveInt('limit', values.limit, 20) });
     db.close();
     if (rows.length === 0) {
@@ -73,7 +67,7 @@ whole tree is drawn and the nodes never visited are dimmed.`,
     if (html === undefined && (values.account !== undefined || values.callflow !== undefined)) {
       throw new UsageError('trace show: --account and --callflow are only used with --html');
     }
-    const db = openReadOnly(dbPath(values, io.env));
+    const db = openStepLog(values, io.env, { readonly: true });
     const found = findExecution(db, positionals[0]!);
     if (!found.ok) {
       db.close();

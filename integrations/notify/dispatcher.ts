@@ -1,12 +1,11 @@
 import type { Logger } from '../../engine/execution.ts';
+import { printable } from '../../engine/text.ts';
 import type { OutboundEmail, OutboundSms } from '../../engine/outbox.ts';
 import type { AttemptOutcome, OutboxRow, OutboxStore } from '../sqlite/outbox-store.ts';
 import type { DeliveryResult, EmailTransport, SmsTransport } from './transport.ts';
 
-const errText = (err: unknown): string => printableText(err instanceof Error ? err.message : String(err));
-
-/** Server replies and addresses go to a terminal: no control characters. */
-const printableText = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
+// Server replies and addresses go to a terminal: no control characters.
+const errText = (err: unknown): string => printable(err instanceof Error ? err.message : String(err));
 
 export interface RetryPolicy {
   /** First retry after this long; each next one waits twice as long, up to `maxDelayMs`. */
@@ -168,7 +167,7 @@ export class OutboxDispatcher {
       outcome = result.temporary
         ? { outcome: 'temporary_failure', code: result.code, detail, retryAt: null }
         : { outcome: 'permanent_failure', code: result.code, detail };
-      this.opts.logger?.warn(`outbox: message ${row.id} to ${printableText(row.recipient)} failed: ${printableText(detail)}`);
+      this.opts.logger?.warn(`outbox: message ${row.id} to ${printable(row.recipient)} failed: ${printable(detail)}`);
     }
     // The delivery happened (or not); losing its record would mean sending it again after the
     // lease, so try the write a few times before giving up.
