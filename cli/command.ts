@@ -1,3 +1,4 @@
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync } from 'node:fs';
 import { UsageError } from '../engine/errors.ts';
@@ -36,6 +37,15 @@ export function dbPath(values: Record<string, unknown>, env: NodeJS.ProcessEnv):
   const v = values.db;
   if (typeof v === 'string' && v.length > 0) return v;
   return env.CALLFLOW_DB && env.CALLFLOW_DB.length > 0 ? env.CALLFLOW_DB : 'callflow.db';
+}
+
+/**
+ * Audio lives beside the step log it belongs to: recordings the switch writes (a spool) and the
+ * voicemail messages kept from them.
+ */
+export function mediaDirs(dbFile: string): { recordings: string; voicemail: string } {
+  const dir = dirname(resolve(dbFile));
+  return { recordings: join(dir, 'recordings'), voicemail: join(dir, 'voicemail') };
 }
 
 /** The step log a command reads: it must exist already (a reader never creates one). */

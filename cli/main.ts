@@ -7,6 +7,7 @@ import { notificationsDeliverCommand, notificationsListCommand, notificationsRet
 import { templatePreviewCommand } from './commands/template-preview.ts';
 import { coverageCommand } from './commands/coverage.ts';
 import { traceTailCommand } from './commands/trace-tail.ts';
+import { voicemailListCommand, voicemailPlayCommand } from './commands/voicemail.ts';
 
 const commands: readonly Command[] = [
   validateCommand,
@@ -19,6 +20,8 @@ const commands: readonly Command[] = [
   notificationsRetryCommand,
   notificationsDeliverCommand,
   templatePreviewCommand,
+  voicemailListCommand,
+  voicemailPlayCommand,
 ];
 
 function overview(): string {

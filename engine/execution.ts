@@ -10,6 +10,7 @@ import type { EngineClock, IdProvider } from './providers.ts';
 import type { RouteMatch, Router } from './routing.ts';
 import type { Switch } from './switch.ts';
 import type { Outbox } from './outbox.ts';
+import type { VoicemailStore } from './voicemail.ts';
 import { ExecutionTrace } from './trace/execution-trace.ts';
 import type { EndReason, ExecutionEnd, ExecutionStart, TraceSink } from './trace/rows.ts';
 
@@ -39,6 +40,8 @@ export interface EngineDeps {
   readonly logger?: Logger;
   /** Where modules' messages go; without one, sending fails as `outbox_missing` for that send. */
   readonly outbox?: Outbox;
+  /** Where voicemail messages are kept; without one, a message cannot be saved (the step says so). */
+  readonly voicemail?: VoicemailStore;
   readonly destroyWaitMs?: number;
   readonly moduleGraceMs?: number;
 }
@@ -123,6 +126,7 @@ export async function executeCall(deps: EngineDeps, incoming: IncomingCall): Pro
     executionId: start.id,
     startedAt: start.started_at,
     ...(deps.outbox ? { outbox: deps.outbox } : {}),
+    ...(deps.voicemail ? { voicemail: deps.voicemail } : {}),
   });
 
   try {

@@ -15,6 +15,24 @@ export interface OutboundEmail {
   readonly subject: string;
   readonly text?: string;
   readonly html?: string;
+  /** Files read when the message is sent (a voicemail's audio). */
+  readonly attachments?: readonly EmailAttachment[];
+}
+
+export interface EmailAttachment {
+  readonly filename: string;
+  readonly path: string;
+  readonly contentType: string;
+}
+
+/**
+ * Work to do once every message carrying the same `afterDelivery` has settled (all sent, or
+ * one failed for good): e.g. voicemail's after-notify save/delete, which KAZOO applies only
+ * when the email went out. `kind` names a handler registered with the outbox store.
+ */
+export interface AfterDelivery {
+  readonly kind: string;
+  readonly args: Readonly<Record<string, string | number>>;
 }
 
 export interface OutboundSms {
@@ -32,6 +50,7 @@ export interface OutboundMessage {
   readonly nodeKey: string;
   readonly email?: OutboundEmail;
   readonly sms?: OutboundSms;
+  readonly afterDelivery?: AfterDelivery;
 }
 
 export interface OutboxReceipt {

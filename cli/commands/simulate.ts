@@ -4,8 +4,9 @@ import { createRegistry } from '../../modules/index.ts';
 import { runBatch } from '../../integrations/simulator/run-batch.ts';
 import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
+import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
 import { findExecution, loadExecution } from '../../integrations/sqlite/trace-queries.ts';
-import { dbPath, positiveInt, type Command } from '../command.ts';
+import { dbPath, mediaDirs, positiveInt, type Command } from '../command.ts';
 import { describeSettings, notificationSettings } from '../../integrations/notify/config.ts';
 import { startOutboxWorker } from '../../integrations/notify/worker-client.ts';
 import { renderTrace, summaryLine } from '../render-trace.ts';
@@ -25,7 +26,10 @@ Notifications go through the durable outbox in the same database: to an SMTP ser
 Twilio when configured (CALLFLOW_SMTP_URL, TWILIO_*), otherwise as files under ./outbox
 (CALLFLOW_OUTBOX_DIR). Pending messages from earlier runs are resumed. After the calls,
 delivery is awaited up to --deliver-timeout seconds (default 10); what is left stays pending
-for the next run or "callflow notifications deliver".`,
+for the next run or "callflow notifications deliver".
+
+Recordings are written beside the database (recordings/), and voicemail messages kept from
+them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
   options: {
     db: { type: 'string' },
     json: { type: 'boolean' },
@@ -41,6 +45,8 @@ for the next run or "callflow notifications deliver".`,
     const dbFile = dbPath(values, io.env);
     const db = openDatabase(dbFile);
     const sink = new SqliteTraceSink(db, { groupCommit: positionals.length > 1 ? 100 : 1 });
+    const media = mediaDirs(dbFile);
+    const voicemail = new SqliteVoicemailStore(db, media.voicemail);
     const logger = { info: (l: string) => io.err(l), warn: (l: string) => io.err(l) };
     // Delivery runs on its own thread, so SMTP and Twilio round trips never wait behind calls.
     const notifications = await startOutboxWorker(db, { dbFile, notifications: settings }, logger);
@@ -49,7 +55,7 @@ for the next run or "callflow notifications deliver".`,
     // Batches of 20 or more show progress (a bar on a terminal, plain lines otherwise).
     const progress = createProgress(io, { label: 'simulating', total: positionals.length, minTotal: 20 });
     try {
-      await runBatch(positionals, { registry, validator: new SchemaValidator() }, { registry, sink, outbox: notifications.outbox }, {
+      await runBatch(positionals, { registry, validator: new SchemaValidator() }, { registry, sink, outbox: notifications.outbox, voicemail, recordingDir: media.recordings }, {
         concurrency,
         onResult: (item) => {
           progress.tick();

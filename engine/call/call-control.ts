@@ -2,6 +2,7 @@ import type { AccountView } from './account-view.ts';
 import type { BridgeEndpoint, HangupCause } from '../switch.ts';
 import type { HangupBy } from '../trace/rows.ts';
 import type { OutboundMessage, OutboxReceipt } from '../outbox.ts';
+import type { VoicemailStore } from '../voicemail.ts';
 
 /** What a module knows about the call when it starts. */
 export interface CallInfo {
@@ -94,6 +95,8 @@ export interface CallControl {
   onHangup(handler: PostHangupHandler): void;
   /** The call record as it stands now (no hangup data until the channel has ended). */
   currentState(): FinalCallState;
+  /** The voicemail store, when the engine was given one (without it, messages cannot be kept). */
+  readonly voicemail: VoicemailStore | undefined;
   /** Hands messages to the durable outbox; never waits for delivery. */
   sendMessages(messages: readonly OutboundMessage[]): OutboxReceipt[];
   /** A line for the step log about what this module decided and why. */

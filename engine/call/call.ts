@@ -1,6 +1,7 @@
 import { createActor, type Actor } from 'xstate';
 import { ChannelGoneError, OutboxMissingError } from '../errors.ts';
 import type { Outbox, OutboundMessage, OutboxReceipt } from '../outbox.ts';
+import type { VoicemailStore } from '../voicemail.ts';
 import type { EngineClock, IdProvider } from '../providers.ts';
 import type { BridgeEndpoint, ChannelEvent, HangupCause, Switch, SwitchCommand } from '../switch.ts';
 import type { ExecutionTrace } from '../trace/execution-trace.ts';
@@ -46,6 +47,7 @@ export interface CallDeps {
   /** When the execution started, on the call's clock. */
   readonly startedAt: number;
   readonly outbox?: Outbox;
+  readonly voicemail?: VoicemailStore;
 }
 
 export interface ChannelListener {
@@ -89,6 +91,10 @@ export class Call implements CallControl {
 
   currentState(): FinalCallState {
     return this.finalState(this.deps.startedAt);
+  }
+
+  get voicemail(): VoicemailStore | undefined {
+    return this.deps.voicemail;
   }
 
   sendMessages(messages: readonly OutboundMessage[]): OutboxReceipt[] {

@@ -20,6 +20,9 @@ export function mailOptions(d: EmailDelivery, defaultFrom: string | undefined): 
     subject: e.subject,
     ...(e.text !== undefined ? { text: e.text } : {}),
     ...(e.html !== undefined ? { html: e.html } : {}),
+    ...(e.attachments?.length
+      ? { attachments: e.attachments.map((a) => ({ filename: a.filename, path: a.path, contentType: a.contentType })) }
+      : {}),
     messageId: messageIdFor(d.idempotencyKey),
     headers: { 'X-Callflow-Execution': d.executionId },
   };

@@ -3,6 +3,7 @@ import type { ModuleRegistry } from '../../engine/module.ts';
 import { RandomIds, SeededIds, type IdProvider } from '../../engine/providers.ts';
 import type { TraceSink } from '../../engine/trace/rows.ts';
 import type { Outbox } from '../../engine/outbox.ts';
+import type { VoicemailStore } from '../../engine/voicemail.ts';
 import { VirtualClock } from '../../engine/virtual-clock.ts';
 import type { LoadedScenario } from './load-scenario.ts';
 import { SimulatedSwitch } from './simulated-switch.ts';
@@ -16,6 +17,7 @@ export interface SimulationDeps {
   readonly logger?: Logger;
   readonly recordingDir?: string;
   readonly outbox?: Outbox;
+  readonly voicemail?: VoicemailStore;
 }
 
 /** Lets every promise chain the last event started run to its end before time moves on. */
@@ -44,6 +46,7 @@ export async function runScenario(loaded: LoadedScenario, deps: SimulationDeps):
       recordingDir: deps.recordingDir ?? 'recordings',
       ...(deps.logger ? { logger: deps.logger } : {}),
       ...(deps.outbox ? { outbox: deps.outbox } : {}),
+      ...(deps.voicemail ? { voicemail: deps.voicemail } : {}),
     },
     {
       sw,

@@ -4,6 +4,7 @@ import type { VirtualClock } from '../../engine/virtual-clock.ts';
 import { dialStatus, planBridge } from './bridge-plan.ts';
 import { matchesPrompt, promptName } from './prompts.ts';
 import type { DeviceBehaviour, DtmfAction, Scenario } from './scenario-schema.ts';
+import { WavWriter } from './wav.ts';
 
 /** Gap between the digits of one scripted key press sequence. */
 const INTERDIGIT_MS = 150;
@@ -62,6 +63,8 @@ function interruptible(
 export class SimulatedSwitch implements Switch {
   private readonly channels = new Map<string, SimChannel>();
   private readonly listeners = new Map<string, (e: ChannelEvent) => void>();
+  /** The switch writes recordings, as FreeSWITCH does on its own disk. */
+  private readonly wav = new WavWriter();
 
   constructor(
     private readonly clock: VirtualClock,
@@ -266,11 +269,21 @@ export class SimulatedSwitch implements Switch {
     const done = (vars: Record<string, string> = {}): void => {
       this.cancel(ch, timer);
       const ms = String(this.clock.now() - startedAt);
+      this.writeRecording(cmd.path, Number(ms));
       this.emit(ch, 'RECORD_STOP', { 'Record-File-Path': cmd.path, variable_record_ms: ms });
       finish('_none_', { variable_record_ms: ms, ...vars });
     };
     const timer = this.after(ch, endMs, () => done());
     ch.running = interruptible(appUuid, 'record', cmd.terminators, done);
+  }
+
+  /** A file the recording cannot be written to fails like a full disk: logged by the switch, not thrown into the call. */
+  private writeRecording(path: string, ms: number): void {
+    try {
+      this.wav.write(path, ms);
+    } catch {
+      // FreeSWITCH still reports RECORD_STOP; the engine finds no file when it tries to keep it.
+    }
   }
 
   private bridge(

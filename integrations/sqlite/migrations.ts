@@ -166,4 +166,35 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE outbox ADD COLUMN budget_from INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 4,
+    name: 'voicemail messages, and work done once a group of outbox messages has settled',
+    sql: `
+      -- after_delivery: JSON {kind, args}; every message with the same value forms one group.
+      ALTER TABLE outbox ADD COLUMN after_delivery TEXT;
+      CREATE INDEX outbox_by_after_delivery ON outbox (after_delivery) WHERE after_delivery IS NOT NULL;
+
+      -- created_at is on the call's clock (virtual in simulations), wall_created_at real time.
+      CREATE TABLE voicemail_messages (
+        id              INTEGER PRIMARY KEY,
+        account_id      TEXT NOT NULL,
+        box_id          TEXT NOT NULL,
+        mailbox         TEXT NOT NULL,
+        folder          TEXT NOT NULL CHECK (folder IN ('new','saved','deleted')),
+        caller_number   TEXT NOT NULL,
+        caller_name     TEXT NOT NULL,
+        callee_number   TEXT NOT NULL,
+        call_id         TEXT NOT NULL,
+        execution_id    TEXT NOT NULL,
+        length_ms       INTEGER NOT NULL,
+        created_at      INTEGER NOT NULL,
+        wall_created_at INTEGER NOT NULL,
+        media_path      TEXT NOT NULL,
+        media_bytes     INTEGER NOT NULL,
+        notify_status   TEXT NOT NULL CHECK (notify_status IN ('pending','sent','failed','ignored')),
+        folder_changed_at INTEGER
+      );
+      CREATE INDEX voicemail_by_box ON voicemail_messages (account_id, box_id, folder, id);
+    `,
+  },
 ];

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { OutboundMessage, OutboxReceipt } from '../../engine/outbox.ts';
+import { afterDeliveryHandlers, groupOutcome, type AfterDeliveryHandler } from './after-delivery.ts';
 import type { Db } from './open-database.ts';
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
@@ -27,6 +28,8 @@ export interface OutboxRow {
   lease_until: number | null;
   /** `attempts` when the last manual retry restarted the attempt budget. */
   budget_from: number;
+  /** JSON of OutboundMessage['afterDelivery']: messages with the same value form one group. */
+  after_delivery: string | null;
 }
 
 export interface AttemptRow {
@@ -63,11 +66,12 @@ export class OutboxStore {
   constructor(
     private readonly db: Db,
     private readonly wall: { now(): number },
+    private readonly handlers: ReadonlyMap<string, AfterDeliveryHandler> = afterDeliveryHandlers,
   ) {
     this.insert = db.prepare(
       `INSERT INTO outbox (idempotency_key, execution_id, node_key, medium, recipient, template_id, message, status,
-         next_attempt_at, created_at, queued_call_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+         next_attempt_at, created_at, queued_call_at, after_delivery)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
        ON CONFLICT (idempotency_key) DO NOTHING`,
     );
     this.byKey = db.prepare('SELECT id FROM outbox WHERE idempotency_key = ?');
@@ -99,6 +103,7 @@ export class OutboxStore {
         const r = this.insert.run(
           m.idempotencyKey, executionId, m.nodeKey, m.medium, m.recipient, m.templateId,
           JSON.stringify(m.medium === 'email' ? m.email : m.sms), now, now, callTime,
+          m.afterDelivery ? JSON.stringify(m.afterDelivery) : null,
         );
         if (r.changes === 1) return { id: Number(r.lastInsertRowid), idempotencyKey: m.idempotencyKey, duplicate: false };
         const existing = this.byKey.get(m.idempotencyKey) as { id: number };
@@ -113,7 +118,21 @@ export class OutboxStore {
       if (o.outcome === 'sent') this.markSent.run(now, o.providerId, row.id);
       else if (o.outcome === 'temporary_failure' && o.retryAt !== null) this.markRetry.run(o.retryAt, o.detail, o.code, row.id);
       else this.markFailed.run(o.detail, code, row.id);
+      if (row.after_delivery !== null) this.settleGroup(row.after_delivery, now);
     });
+  }
+
+  /**
+   * Once the last message of a group has settled, its after-delivery work runs in the same
+   * transaction as that message's record: both happen, or neither.
+   */
+  private settleGroup(afterDelivery: string, now: number): void {
+    const outcome = groupOutcome(this.db, afterDelivery);
+    if (!outcome) return;
+    const work = JSON.parse(afterDelivery) as { kind: string; args: Record<string, string | number> };
+    const handler = this.handlers.get(work.kind);
+    // An unknown kind (written by a newer version) must not block delivery bookkeeping.
+    handler?.(this.db, work.args, outcome, now);
   }
 
   enqueue(executionId: string, callTime: number, messages: readonly OutboundMessage[]): OutboxReceipt[] {

@@ -50,7 +50,7 @@ function zone(ms: number, timeZone: string): { offsetMs: number; abbr: string } 
 const two = (n: number): string => String(n).padStart(2, '0');
 
 /** "2026-01-05 09:00:00 EST": the moment in the zone, to the second. */
-function dateParts(ms: number, timeZone: string): string {
+export function dateParts(ms: number, timeZone: string): string {
   const z = timeZone === 'UTC' ? { offsetMs: 0, abbr: 'UTC' } : zone(ms, timeZone);
   const d = new Date(Math.floor(ms / 1000) * 1000 + z.offsetMs);
   return (
@@ -60,7 +60,7 @@ function dateParts(ms: number, timeZone: string): string {
 }
 
 /** KAZOO's caller_id macro: "Name(Number)", or just one when they are equal; "unknown" parts dropped. */
-function callerId(name: string, number: string): { name: string; number: string; name_number: string } {
+export function callerId(name: string, number: string): { name: string; number: string; name_number: string } {
   const n = /^unknown$/i.test(name) ? '' : name;
   const num = /^unknown$/i.test(number) ? '' : number;
   const nameNumber = n && num ? (n === num ? num : `${n}(${num})`) : n || num;

@@ -9,6 +9,7 @@ import { loadScenario } from '../../integrations/simulator/load-scenario.ts';
 import { runScenario } from '../../integrations/simulator/run-scenario.ts';
 import { openDatabase, type Db } from '../../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
+import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
 import { findExecution, loadExecution, type ExecutionDetail } from '../../integrations/sqlite/trace-queries.ts';
 import { testRegistry } from './test-modules.ts';
 import type { Outbox } from '../../engine/outbox.ts';
@@ -80,6 +81,8 @@ export async function simulate(opts: {
   const summary = await runScenario(loaded.value, {
     registry,
     sink,
+    recordingDir: join(dir, 'recordings'),
+    voicemail: new SqliteVoicemailStore(db, join(dir, 'voicemail')),
     ...(outbox ? { outbox } : {}),
     wallClock: opts.wallClock ?? new FixedClock(1_700_000_000_000),
     executionIds: new SeededIds(loaded.value.scenario.seed + 1_000_000),

@@ -1,0 +1,57 @@
+/**
+ * Where voicemail messages are kept. The engine and modules only know this interface; the
+ * SQLite store (metadata) with its media folder (audio files) lives in integrations/sqlite/.
+ */
+
+export type VoicemailFolder = 'new' | 'saved' | 'deleted';
+
+/** What happens to the message's voicemail-to-email, as far as the call can tell. */
+export type VoicemailNotifyStatus = 'pending' | 'sent' | 'failed' | 'ignored';
+
+export interface VoicemailMessage {
+  readonly id: number;
+  readonly accountId: string;
+  readonly boxId: string;
+  readonly mailbox: string;
+  readonly folder: VoicemailFolder;
+  readonly callerNumber: string;
+  readonly callerName: string;
+  readonly calleeNumber: string;
+  readonly callId: string;
+  readonly executionId: string;
+  readonly lengthMs: number;
+  /** On the call's clock (virtual in simulations). */
+  readonly createdAt: number;
+  /** The stored audio file. */
+  readonly mediaPath: string;
+  readonly mediaBytes: number;
+  readonly notifyStatus: VoicemailNotifyStatus;
+}
+
+export interface NewVoicemail {
+  readonly accountId: string;
+  readonly boxId: string;
+  readonly mailbox: string;
+  readonly callerNumber: string;
+  readonly callerName: string;
+  readonly calleeNumber: string;
+  readonly callId: string;
+  readonly executionId: string;
+  readonly lengthMs: number;
+  readonly createdAt: number;
+  /** Where the switch wrote the recording; the store takes the file over. */
+  readonly recordingPath: string;
+  readonly notifyStatus: VoicemailNotifyStatus;
+}
+
+export interface VoicemailStore {
+  /** Messages in a box by folder (deleted ones are not counted by KAZOO's "message count"). */
+  count(accountId: string, boxId: string): { readonly new: number; readonly saved: number };
+  /** Stores the message and takes its recording into storage. Throws if either cannot be kept. */
+  save(message: NewVoicemail): VoicemailMessage;
+  list(accountId: string, boxId: string, folder: VoicemailFolder): VoicemailMessage[];
+  get(id: number): VoicemailMessage | undefined;
+  moveTo(id: number, folder: VoicemailFolder): void;
+  /** A recording too short to keep: its file goes (it was never a message). */
+  discardRecording(path: string): void;
+}

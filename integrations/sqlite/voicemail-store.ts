@@ -1,0 +1,155 @@
+import { copyFileSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import type { Statement } from 'better-sqlite3';
+import type { NewVoicemail, VoicemailFolder, VoicemailMessage, VoicemailNotifyStatus, VoicemailStore } from '../../engine/voicemail.ts';
+import type { Db } from './open-database.ts';
+
+interface MessageRow {
+  id: number;
+  account_id: string;
+  box_id: string;
+  mailbox: string;
+  folder: VoicemailFolder;
+  caller_number: string;
+  caller_name: string;
+  callee_number: string;
+  call_id: string;
+  execution_id: string;
+  length_ms: number;
+  created_at: number;
+  media_path: string;
+  media_bytes: number;
+  notify_status: VoicemailNotifyStatus;
+}
+
+const toMessage = (r: MessageRow): VoicemailMessage => ({
+  id: r.id,
+  accountId: r.account_id,
+  boxId: r.box_id,
+  mailbox: r.mailbox,
+  folder: r.folder,
+  callerNumber: r.caller_number,
+  callerName: r.caller_name,
+  calleeNumber: r.callee_number,
+  callId: r.call_id,
+  executionId: r.execution_id,
+  lengthMs: r.length_ms,
+  createdAt: r.created_at,
+  mediaPath: r.media_path,
+  mediaBytes: r.media_bytes,
+  notifyStatus: r.notify_status,
+});
+
+/** Path segments come from documents: keep them to one harmless name each. */
+const segment = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_') || '_';
+
+/** Moves a file, copying when the recording sits on another file system. */
+function moveFile(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    copyFileSync(from, to);
+    unlinkSync(from);
+  }
+}
+
+/**
+ * Voicemail messages in the step-log database, their audio in `mediaDir`
+ * (`<account>/<box>/<message id>.<ext>`). A message row and its file are kept together: if the
+ * file cannot be taken over, no row remains.
+ */
+export class SqliteVoicemailStore implements VoicemailStore {
+  private readonly countStmt: Statement;
+  private readonly insert: Statement;
+  private readonly setMedia: Statement;
+  private readonly listStmt: Statement;
+  private readonly getStmt: Statement;
+  private readonly move: Statement;
+  private readonly saveTx: (m: NewVoicemail) => VoicemailMessage;
+  private readonly madeDirs = new Set<string>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly mediaDir: string,
+    private readonly wall: { now(): number } = Date,
+  ) {
+    this.countStmt = db.prepare(
+      `SELECT folder, COUNT(*) AS n FROM voicemail_messages WHERE account_id = ? AND box_id = ? AND folder != 'deleted' GROUP BY folder`,
+    );
+    this.insert = db.prepare(
+      `INSERT INTO voicemail_messages (account_id, box_id, mailbox, folder, caller_number, caller_name, callee_number, call_id,
+         execution_id, length_ms, created_at, wall_created_at, media_path, media_bytes, notify_status)
+       VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, '', 0, ?)`,
+    );
+    this.setMedia = db.prepare('UPDATE voicemail_messages SET media_path = ?, media_bytes = ? WHERE id = ?');
+    this.listStmt = db.prepare('SELECT * FROM voicemail_messages WHERE account_id = ? AND box_id = ? AND folder = ? ORDER BY id');
+    this.getStmt = db.prepare('SELECT * FROM voicemail_messages WHERE id = ?');
+    this.move = db.prepare('UPDATE voicemail_messages SET folder = ?, folder_changed_at = ? WHERE id = ?');
+    this.saveTx = db.transaction((m: NewVoicemail) => {
+      const r = this.insert.run(
+        m.accountId, m.boxId, m.mailbox, m.callerNumber, m.callerName, m.calleeNumber, m.callId,
+        m.executionId, m.lengthMs, m.createdAt, this.wall.now(), m.notifyStatus,
+      );
+      const id = Number(r.lastInsertRowid);
+      const dir = join(this.mediaDir, segment(m.accountId), segment(m.boxId));
+      if (!this.madeDirs.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        this.madeDirs.add(dir);
+      }
+      const target = resolve(dir, `${id}${extname(m.recordingPath) || '.wav'}`);
+      // Throws (and rolls the row back) when the switch left no file.
+      const bytes = statSync(m.recordingPath).size;
+      moveFile(m.recordingPath, target);
+      this.setMedia.run(target, bytes, id);
+      return toMessage(this.getStmt.get(id) as MessageRow);
+    });
+  }
+
+  count(accountId: string, boxId: string): { new: number; saved: number } {
+    const out = { new: 0, saved: 0 };
+    for (const r of this.countStmt.all(accountId, boxId) as { folder: 'new' | 'saved'; n: number }[]) out[r.folder] = r.n;
+    return out;
+  }
+
+  save(message: NewVoicemail): VoicemailMessage {
+    return this.saveTx(message);
+  }
+
+  list(accountId: string, boxId: string, folder: VoicemailFolder): VoicemailMessage[] {
+    return (this.listStmt.all(accountId, boxId, folder) as MessageRow[]).map(toMessage);
+  }
+
+  get(id: number): VoicemailMessage | undefined {
+    const r = this.getStmt.get(id) as MessageRow | undefined;
+    return r && toMessage(r);
+  }
+
+  moveTo(id: number, folder: VoicemailFolder): void {
+    this.move.run(folder, this.wall.now(), id);
+  }
+
+  discardRecording(path: string): void {
+    try {
+      unlinkSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+
+  /** Messages of every box of an account, newest first (for the CLI). */
+  listAll(opts: { accountId?: string; box?: string; limit: number }): VoicemailMessage[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (opts.accountId) {
+      where.push('account_id = ?');
+      args.push(opts.accountId);
+    }
+    if (opts.box) {
+      where.push('(box_id = ? OR mailbox = ?)');
+      args.push(opts.box, opts.box);
+    }
+    const sql = `SELECT * FROM voicemail_messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, opts.limit) as MessageRow[]).map(toMessage);
+  }
+}
