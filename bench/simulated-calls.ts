@@ -8,6 +8,7 @@ import { runRepeated } from '../integrations/simulator/run-batch.ts';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../integrations/sqlite/sqlite-trace-sink.ts';
 import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
+import { SqliteVoicemailStore } from '../integrations/sqlite/voicemail-store.ts';
 import type { Outbox } from '../engine/outbox.ts';
 
 export interface CallsResult {
@@ -17,6 +18,9 @@ export interface CallsResult {
   readonly peakRssMb: number;
   readonly heapMb: number;
   readonly dbMb: number;
+  /** Voicemail messages stored in this round, and the audio kept with them. */
+  readonly messages: number;
+  readonly mediaMb: number;
 }
 
 const here = new URL('.', import.meta.url).pathname;
@@ -36,12 +40,17 @@ export async function benchSimulatedCalls(scenarioFile: string, rounds: readonly
   // Notifications are queued durably, as in any run; their delivery is measured on its own.
   const store = new OutboxStore(db, Date);
   const outbox: Outbox = { enqueue: (id, at, messages) => store.enqueue(id, at, messages) };
+  // Recordings and voicemail audio are real files, as in any run.
+  const voicemail = new SqliteVoicemailStore(db, join(dir, 'voicemail'));
+  const recordingDir = join(dir, 'recordings');
+  const media = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(media_bytes), 0) AS b FROM voicemail_messages');
+  let before = { n: 0, b: 0 };
   const out: CallsResult[] = [];
   let done = 0;
   let failed = 0;
   for (const calls of rounds) {
     const t0 = performance.now();
-    await runRepeated({ ...loaded.value, scenario: { ...loaded.value.scenario, seed: done + 1 } }, calls, { registry, sink, outbox }, {
+    await runRepeated({ ...loaded.value, scenario: { ...loaded.value.scenario, seed: done + 1 } }, calls, { registry, sink, outbox, voicemail, recordingDir }, {
       concurrency: 8,
       onResult: (s) => {
         if (s.status !== 'completed' || s.steps !== expectedSteps) failed++;
@@ -51,6 +60,7 @@ export async function benchSimulatedCalls(scenarioFile: string, rounds: readonly
     const seconds = (performance.now() - t0) / 1000;
     done += calls;
     const size = db.prepare('SELECT page_count * page_size AS b FROM pragma_page_count(), pragma_page_size()').get() as { b: number };
+    const now = media.get() as { n: number; b: number };
     out.push({
       calls,
       seconds,
@@ -58,7 +68,10 @@ export async function benchSimulatedCalls(scenarioFile: string, rounds: readonly
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       heapMb: process.memoryUsage().heapUsed / 1e6,
       dbMb: size.b / 1e6,
+      messages: now.n - before.n,
+      mediaMb: (now.b - before.b) / 1e6,
     });
+    before = now;
   }
   const recorded = (db.prepare('SELECT COUNT(*) AS n FROM executions WHERE status = ?').get('completed') as { n: number }).n;
   const failedEffects = (db.prepare("SELECT COUNT(*) AS n FROM effects WHERE status = 'failed'").get() as { n: number }).n;

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** What FreeSWITCH records a narrowband call as: 8 kHz, 16-bit, mono PCM. */
@@ -25,23 +25,29 @@ function header(dataBytes: number): Buffer {
 }
 
 /**
- * Writes what the simulated caller "said": `ms` of near-silence as a real WAV file, so stored
- * voicemail and its email attachment are the real thing, of the scripted length.
+ * Writes what the simulated caller "said": `ms` of silence as a real WAV file, so stored
+ * voicemail and its email attachment are the real thing, of the scripted length. The samples
+ * are zeros, so the file is extended rather than written: the same bytes for every reader,
+ * without pushing megabytes of zeros through the page cache on every simulated message.
  */
 export class WavWriter {
   private readonly dirs = new Set<string>();
 
   write(path: string, ms: number): number {
-    const samples = Math.max(0, Math.round((ms * RATE) / 1000));
-    const file = Buffer.alloc(44 + samples * BYTES_PER_SAMPLE);
-    header(samples * BYTES_PER_SAMPLE).copy(file, 0);
+    const dataBytes = Math.max(0, Math.round((ms * RATE) / 1000)) * BYTES_PER_SAMPLE;
     const dir = dirname(path);
     if (!this.dirs.has(dir)) {
       mkdirSync(dir, { recursive: true });
       this.dirs.add(dir);
     }
-    writeFileSync(path, file);
-    return file.length;
+    const fd = openSync(path, 'w');
+    try {
+      writeSync(fd, header(dataBytes));
+      ftruncateSync(fd, 44 + dataBytes);
+    } finally {
+      closeSync(fd);
+    }
+    return 44 + dataBytes;
   }
 }
 

@@ -197,4 +197,32 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX voicemail_by_box ON voicemail_messages (account_id, box_id, folder, id);
     `,
   },
+  {
+    version: 5,
+    name: 'voicemail message counts per box and folder, kept by triggers',
+    sql: `
+      -- Every compose asks "how full is the box?": a count kept up to date, not a scan per call.
+      CREATE TABLE voicemail_box_counts (
+        account_id TEXT NOT NULL,
+        box_id     TEXT NOT NULL,
+        folder     TEXT NOT NULL,
+        n          INTEGER NOT NULL,
+        PRIMARY KEY (account_id, box_id, folder)
+      ) WITHOUT ROWID;
+      INSERT INTO voicemail_box_counts (account_id, box_id, folder, n)
+        SELECT account_id, box_id, folder, COUNT(*) FROM voicemail_messages GROUP BY account_id, box_id, folder;
+      CREATE TRIGGER voicemail_count_insert AFTER INSERT ON voicemail_messages BEGIN
+        INSERT INTO voicemail_box_counts (account_id, box_id, folder, n) VALUES (NEW.account_id, NEW.box_id, NEW.folder, 1)
+          ON CONFLICT (account_id, box_id, folder) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER voicemail_count_move AFTER UPDATE OF folder ON voicemail_messages WHEN OLD.folder != NEW.folder BEGIN
+        UPDATE voicemail_box_counts SET n = n - 1 WHERE account_id = OLD.account_id AND box_id = OLD.box_id AND folder = OLD.folder;
+        INSERT INTO voicemail_box_counts (account_id, box_id, folder, n) VALUES (NEW.account_id, NEW.box_id, NEW.folder, 1)
+          ON CONFLICT (account_id, box_id, folder) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER voicemail_count_delete AFTER DELETE ON voicemail_messages BEGIN
+        UPDATE voicemail_box_counts SET n = n - 1 WHERE account_id = OLD.account_id AND box_id = OLD.box_id AND folder = OLD.folder;
+      END;
+    `,
+  },
 ];

@@ -75,7 +75,7 @@ export class SqliteVoicemailStore implements VoicemailStore {
     private readonly wall: { now(): number } = Date,
   ) {
     this.countStmt = db.prepare(
-      `SELECT folder, COUNT(*) AS n FROM voicemail_messages WHERE account_id = ? AND box_id = ? AND folder != 'deleted' GROUP BY folder`,
+      `SELECT folder, n FROM voicemail_box_counts WHERE account_id = ? AND box_id = ? AND folder != 'deleted'`,
     );
     this.insert = db.prepare(
       `INSERT INTO voicemail_messages (account_id, box_id, mailbox, folder, caller_number, caller_name, callee_number, call_id,
