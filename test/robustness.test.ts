@@ -51,6 +51,21 @@ describe('call control never leaves a rejection unhandled', () => {
   });
 });
 
+describe('who hung up, as a real switch reports it', () => {
+  it("FreeSWITCH's caller disposition arrives only with CHANNEL_HANGUP_COMPLETE: still the caller", async () => {
+    let listener: (e: ChannelEvent) => void = () => {};
+    const sw: Switch = { subscribe: (_u, l) => ((listener = l), () => {}), execute: async () => ({ ok: true }) };
+    const call = new Call(info, { sw, clock, ids: new RandomIds(), trace: new ExecutionTrace(clock), account: { id: 'a' } as never, recordingDir: '/tmp', executionId: 'e', startedAt: 0 });
+    call.start({ onHungUp() {}, onDestroyed() {} });
+    listener({ name: 'CHANNEL_ANSWER', uuid: 'c1', headers: {} });
+    listener({ name: 'CHANNEL_HANGUP', uuid: 'c1', headers: { 'Hangup-Cause': 'NORMAL_CLEARING' } });
+    listener({ name: 'CHANNEL_HANGUP_COMPLETE', uuid: 'c1', headers: { 'Hangup-Cause': 'NORMAL_CLEARING', variable_sip_hangup_disposition: 'recv_bye' } });
+    await sleep(5);
+    expect(call.currentState().hangupBy).toBe('caller');
+    call.stop();
+  });
+});
+
 describe('executor', () => {
   it('a hangup the switch refuses does not keep the execution open: handlers still run', async () => {
     class RefusingSwitch extends SimulatedSwitch {

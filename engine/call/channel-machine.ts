@@ -53,7 +53,10 @@ function hangupFacts(ctx: ChannelFacts, at: number, h: Readonly<Record<string, s
     hangupCause: cause ?? null,
     disposition: disposition ?? null,
     hangupCode: code ?? null,
-    hangupBy: ctx.hangupBy ?? by,
+    // FreeSWITCH sets sip_hangup_disposition only after CHANNEL_HANGUP (the recorded SIP call has it
+    // on HANGUP_COMPLETE alone): a caller's disposition arriving later still names the caller.
+    hangupBy:
+      ctx.hangupBy === null || (ctx.disposition === null && by === 'caller') ? by : ctx.hangupBy,
     engineAskedHangup: ctx.engineAskedHangup || engineAsked,
   };
 }
