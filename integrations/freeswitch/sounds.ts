@@ -1,0 +1,45 @@
+import { UnsafeValueError } from './errors.ts';
+import { appArgSafe } from './safe-values.ts';
+
+/**
+ * How the engine's prompt names become files FreeSWITCH can play. The engine (and the
+ * simulator) speak of prompts by name (`vm-record_message`, `digits/5`); FreeSWITCH's playback
+ * resolves a relative path against its sound prefix (`sound_prefix`, e.g.
+ * /usr/share/freeswitch/sounds/en/us/callie), where the stock sounds sit in folders
+ * (`voicemail/vm-record_message.wav`, `digits/5.wav`).
+ */
+export interface SoundOptions {
+  /** A prompt name → a path relative to the sound prefix. `{name}` is the name. Default `{name}.wav`. */
+  readonly template?: string;
+  /** A folder put before names that start with a prefix; the longest matching prefix wins. Default `{ 'vm-': 'voicemail/' }`. */
+  readonly folders?: Readonly<Record<string, string>>;
+}
+
+export const DEFAULT_SOUND_TEMPLATE = '{name}.wav';
+export const DEFAULT_SOUND_FOLDERS: Readonly<Record<string, string>> = { 'vm-': 'voicemail/' };
+
+/** Absolute paths and URLs (`tone_stream://`, `http_cache://`, `/var/...`) are files already. */
+export function isPromptName(file: string): boolean {
+  return !file.startsWith('/') && !file.includes('://');
+}
+
+/** The file FreeSWITCH plays for `file`: prompt names mapped, everything else as given. */
+export function soundFile(file: string, options: SoundOptions = {}): string {
+  appArgSafe('playback file', file);
+  if (file.length === 0) throw new UnsafeValueError('playback file', 'is empty');
+  if (!isPromptName(file)) return file;
+  if (file.split('/').includes('..')) throw new UnsafeValueError('playback file', 'a prompt name may not contain ".."');
+  const folders = options.folders ?? DEFAULT_SOUND_FOLDERS;
+  let folder = '';
+  let matched = -1;
+  for (const [prefix, dir] of Object.entries(folders)) {
+    if (file.startsWith(prefix) && prefix.length > matched) {
+      folder = dir;
+      matched = prefix.length;
+    }
+  }
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  // A name that already carries an extension (`beep.wav`) is a relative file, not a prompt name.
+  const named = /\.[A-Za-z0-9]{2,5}$/.test(base) ? file : (options.template ?? DEFAULT_SOUND_TEMPLATE).replace(/\{name\}/g, file);
+  return appArgSafe('playback file', folder + named);
+}
