@@ -8,6 +8,7 @@ import { templatePreviewCommand } from './commands/template-preview.ts';
 import { coverageCommand } from './commands/coverage.ts';
 import { traceTailCommand } from './commands/trace-tail.ts';
 import { voicemailListCommand, voicemailPlayCommand } from './commands/voicemail.ts';
+import { serveCommand } from './commands/serve.ts';
 
 const commands: readonly Command[] = [
   validateCommand,
@@ -22,6 +23,7 @@ const commands: readonly Command[] = [
   templatePreviewCommand,
   voicemailListCommand,
   voicemailPlayCommand,
+  serveCommand,
 ];
 
 function overview(): string {

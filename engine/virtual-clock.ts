@@ -52,6 +52,13 @@ export class VirtualClock implements EngineClock {
     });
   }
 
+  /** When the next timer is due (now, for zero-delay ones); undefined when none is pending. */
+  nextDueAt(): number | undefined {
+    this.dropCancelledHead();
+    if (this.now0Head < this.now0.length) return this.current;
+    return this.heap[0]?.due;
+  }
+
   /** Moves time to the earliest due timer and fires every timer due then. False if none. */
   advance(): boolean {
     this.dropCancelledHead();

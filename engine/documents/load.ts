@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { DocumentError } from '../errors.ts';
 import type { ModuleRegistry } from '../module.ts';
 import type { AccountBundle, CallflowDoc, FlowNode, LoadedCallflow } from './types.ts';
@@ -141,7 +141,7 @@ export function loadAccountBundle(file: string, ctx: LoadContext): LoadResult<Ac
   (raw.callflows as unknown[]).forEach((entry, i) => {
     const result =
       typeof entry === 'string'
-        ? loadCallflowFile(join(dirname(file), entry), ctx)
+        ? loadCallflowFile(isAbsolute(entry) ? entry : join(dirname(file), entry), ctx)
         : checkCallflow(entry, file, joinPointer('', 'callflows', i), ctx);
     warnings.push(...result.warnings);
     if (result.ok) callflows.push(result.value);

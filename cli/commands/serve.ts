@@ -1,0 +1,133 @@
+import { SchemaValidator } from '../../engine/documents/validator.ts';
+import { loadAccountBundle } from '../../engine/documents/load.ts';
+import { AccountView } from '../../engine/call/account-view.ts';
+import { UsageError } from '../../engine/errors.ts';
+import { RandomIds, SystemClock } from '../../engine/providers.ts';
+import { Router } from '../../engine/routing.ts';
+import { InboundConnection, startOutboundServer } from '../../integrations/freeswitch/index.ts';
+import { hostPort } from '../../integrations/live/host-port.ts';
+import { LiveEngine } from '../../integrations/live/live-engine.ts';
+import { notificationSettings } from '../../integrations/notify/config.ts';
+import { startOutboxWorker } from '../../integrations/notify/worker-client.ts';
+import { openDatabase } from '../../integrations/sqlite/open-database.ts';
+import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
+import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
+import { createRegistry } from '../../modules/index.ts';
+import { dbPath, mediaDirs, positiveInt, type Command } from '../command.ts';
+
+const flagOrEnv = (flag: unknown, env: string | undefined): string | undefined =>
+  typeof flag === 'string' && flag.length > 0 ? flag : env && env.length > 0 ? env : undefined;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  usage:
+    'callflow serve --account FILE [--listen HOST:PORT] [--esl HOST:PORT] [--esl-password PW] [--no-inbound] [--db FILE] ' +
+    '[--recordings DIR] [--leg-template T] [--drain-timeout S]',
+  summary: "run live calls from FreeSWITCH's outbound sockets through the account's callflows",
+  help: `Listens for FreeSWITCH's outbound event sockets (dialplan: socket <host>:<port> async full),
+routes each call's destination number to a callflow of the account bundle, and records every
+execution in the step log (--db, else $CALLFLOW_DB, else ./callflow.db). One line per call on
+stdout when it ends.
+
+  --listen HOST:PORT     where FreeSWITCH connects ($CALLFLOW_LISTEN, default 127.0.0.1:8084)
+  --esl HOST:PORT        FreeSWITCH's inbound event socket for api work and reconciling calls
+                         after a reconnect ($CALLFLOW_ESL, default 127.0.0.1:8021)
+  --esl-password PW      its password ($CALLFLOW_ESL_PASSWORD; default ClueCon). Prefer the
+                         environment: flags show in the process list.
+  --no-inbound           do not connect to the inbound socket
+  --recordings DIR       where FreeSWITCH writes recordings (must be a path the switch can write
+                         and this process can read; default recordings/ beside the step log)
+  --leg-template T       dial string per device ($CALLFLOW_LEG_TEMPLATE; default
+                         user/{username}@{realm}, e.g. sofia/internal/{username}@{realm})
+  --drain-timeout S      on SIGTERM/SIGINT: stop taking calls and give the ones in flight this
+                         long to finish, post-hangup work included (default 60)
+
+Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else files).`,
+  options: {
+    account: { type: 'string' },
+    listen: { type: 'string' },
+    esl: { type: 'string' },
+    'esl-password': { type: 'string' },
+    'no-inbound': { type: 'boolean' },
+    db: { type: 'string' },
+    recordings: { type: 'string' },
+    'leg-template': { type: 'string' },
+    'drain-timeout': { type: 'string' },
+  },
+  async run({ values, positionals }, io) {
+    if (positionals.length > 0) throw new UsageError(`serve: unexpected argument "${positionals[0]}"`);
+    if (typeof values.account !== 'string') throw new UsageError('serve: --account FILE is required');
+    const listen = hostPort(flagOrEnv(values.listen, io.env.CALLFLOW_LISTEN) ?? '127.0.0.1:8084', '127.0.0.1', '--listen');
+    const esl = hostPort(flagOrEnv(values.esl, io.env.CALLFLOW_ESL) ?? '127.0.0.1:8021', '127.0.0.1', '--esl');
+    const password = flagOrEnv(values['esl-password'], io.env.CALLFLOW_ESL_PASSWORD) ?? 'ClueCon';
+    const legTemplate = flagOrEnv(values['leg-template'], io.env.CALLFLOW_LEG_TEMPLATE);
+    const drainS = positiveInt('drain-timeout', values['drain-timeout'], 60);
+
+    const registry = createRegistry();
+    const loaded = loadAccountBundle(values.account, { registry, validator: new SchemaValidator() });
+    for (const w of loaded.warnings) io.err(`warning: ${w.toString()}`);
+    if (!loaded.ok) {
+      for (const e of loaded.errors) io.err(e.message);
+      return 1;
+    }
+    const account = new AccountView(loaded.value);
+    const router = new Router(loaded.value.callflows);
+
+    const dbFile = dbPath(values, io.env);
+    const db = openDatabase(dbFile);
+    const media = mediaDirs(dbFile);
+    // stdout carries one line per call (the LiveEngine's info); stderr problems and lifecycle.
+    const logger = { info: () => {}, warn: (l: string) => io.err(l) };
+    const callLog = { info: (l: string) => io.out(l), warn: (l: string) => io.err(l) };
+    const notifications = await startOutboxWorker(db, { dbFile, notifications: notificationSettings(io.env) }, logger);
+    const engine = new LiveEngine(
+      {
+        registry,
+        clock: new SystemClock(),
+        wallClock: Date,
+        ids: new RandomIds(),
+        executionIds: new RandomIds(),
+        sink: new SqliteTraceSink(db),
+        source: 'freeswitch',
+        recordingDir: typeof values.recordings === 'string' ? values.recordings : media.recordings,
+        logger,
+        outbox: notifications.outbox,
+        voicemail: new SqliteVoicemailStore(db, media.voicemail),
+      },
+      account,
+      router,
+      callLog,
+    );
+    const server = await startOutboundServer(
+      { host: listen.host, port: listen.port, logger, ...(legTemplate ? { dial: { legTemplate } } : {}) },
+      engine.onCall,
+    );
+    io.err(`serve: listening for FreeSWITCH on ${server.host}:${server.port}; account ${account.id} (${loaded.value.callflows.length} callflows); step log ${dbFile}`);
+    let inbound: InboundConnection | undefined;
+    if (!values['no-inbound']) {
+      inbound = new InboundConnection({ host: esl.host, port: esl.port, password, calls: server, logger });
+      inbound.onState((state, why) => io.err(`serve: inbound ${esl.host}:${esl.port} ${state}${why ? `: ${why}` : ''}`));
+      inbound.start();
+    }
+
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        io.err(`serve: ${signal}: taking no new calls; waiting up to ${drainS} s for ${engine.inFlight} call(s) in flight`);
+        resolve();
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+    const left = await engine.drain(drainS * 1000);
+    if (left > 0) io.err(`serve: ${left} call(s) still in flight after ${drainS} s: their sockets are closed now`);
+    await server.close();
+    await inbound?.close();
+    const delivery = await notifications.worker.drain(10_000);
+    await notifications.worker.close();
+    if (delivery.pending > 0) io.err(`serve: ${delivery.pending} message(s) still pending in the outbox`);
+    db.close();
+    io.err('serve: stopped');
+    return 0;
+  },
+};
+

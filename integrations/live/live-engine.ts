@@ -1,0 +1,73 @@
+import type { AccountView } from '../../engine/call/account-view.ts';
+import { executeCall, type EngineDeps, type ExecutionSummary, type Logger } from '../../engine/execution.ts';
+import type { Router } from '../../engine/routing.ts';
+import type { OutboundCall } from '../freeswitch/index.ts';
+import { callLine } from './call-line.ts';
+
+/**
+ * The account's device a live call comes from: FreeSWITCH's `sip_from_user` (the registered
+ * username), within the device's realm. That is KAZOO's authorizing_id, which `user` and
+ * `voicemail` use to recognise the caller.
+ */
+export function callingDevice(account: AccountView, variables: Readonly<Record<string, string>>): string | undefined {
+  const user = variables['sip_from_user'];
+  if (!user) return undefined;
+  const host = variables['sip_from_host'];
+  const d = account.bundle.devices.find((x) => x.sip.username === user && (!host || (x.sip.realm ?? account.realm) === host));
+  return d?.id;
+}
+
+/**
+ * Runs every call FreeSWITCH hands over through the engine, one execution each, and keeps
+ * track of the ones in flight so a shutdown can let them finish (post-hangup work included).
+ */
+export class LiveEngine {
+  private readonly running = new Set<Promise<ExecutionSummary>>();
+  private accepting = true;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly account: AccountView,
+    private readonly router: Router,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The outbound server's onCall: never throws, never waits. */
+  readonly onCall = (call: OutboundCall): void => {
+    if (!this.accepting) {
+      // Shutting down: FreeSWITCH's dialplan continues after the socket app fails (or hangs up).
+      this.logger.warn(`call ${call.channelUuid}: refused, shutting down`);
+      void call.sw.execute(call.channelUuid, `refuse-${call.channelUuid}`, { app: 'hangup', cause: 'NORMAL_TEMPORARY_FAILURE' });
+      return;
+    }
+    const deviceId = callingDevice(this.account, call.variables);
+    const run = executeCall(this.deps, {
+      sw: call.sw,
+      channelUuid: call.channelUuid,
+      account: this.account,
+      router: this.router,
+      callerNumber: call.callerNumber,
+      callerName: call.callerName,
+      calleeNumber: call.destination,
+      ...(deviceId ? { deviceId } : {}),
+    });
+    this.running.add(run);
+    void run
+      .then((s) => this.logger.info(callLine(call, s)))
+      .finally(() => this.running.delete(run));
+  };
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Stops taking calls and waits for the ones in flight, up to `timeoutMs`. Returns how many are left. */
+  async drain(timeoutMs: number): Promise<number> {
+    this.accepting = false;
+    const deadline = Date.now() + timeoutMs;
+    while (this.running.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, Math.min(500, deadline - Date.now())))]);
+    }
+    return this.running.size;
+  }
+}

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SchemaValidator } from '../engine/documents/validator.ts';
+import { RandomIds } from '../engine/providers.ts';
+import { VirtualClock } from '../engine/virtual-clock.ts';
+import { loadScenario } from '../integrations/simulator/load-scenario.ts';
+import { openDatabase } from '../integrations/sqlite/open-database.ts';
+import { createRegistry } from '../modules/index.ts';
+import { EslPeer } from './support/esl-peer/index.ts';
+import { runInRealTime } from './support/real-time-peer.ts';
+import { tempDir, writeJson } from './support/sim.ts';
+import { freePort } from './support/smtp.ts';
+
+const cleanup: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+/** `callflow serve` as FreeSWITCH's lab box would run it, with its output collected as it comes. */
+function serve(args: string[], env: Record<string, string>) {
+  const child: ChildProcess = spawn(process.execPath, ['bin/callflow.js', 'serve', ...args], { env: { ...process.env, ...env } });
+  const out: string[] = [];
+  const err: string[] = [];
+  child.stdout!.on('data', (c: Buffer) => out.push(...c.toString().split('\n').filter(Boolean)));
+  child.stderr!.on('data', (c: Buffer) => err.push(...c.toString().split('\n').filter(Boolean)));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  cleanup.push(() => void child.kill('SIGKILL'));
+  const until = async (what: () => boolean, label: string, ms = 10_000): Promise<void> => {
+    const deadline = Date.now() + ms;
+    while (!what()) {
+      if (Date.now() > deadline) throw new Error(`serve: no ${label} within ${ms} ms\nstdout: ${out.join('\n')}\nstderr: ${err.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { child, out, err, exited, until };
+}
+
+/** A FreeSWITCH (the test peer) whose calls play `scenario` at wall-clock speed. */
+async function labSwitch(dir: string, scenario: Record<string, unknown>) {
+  const file = writeJson(join(dir, 'scenario.json'), { name: 'lab', account: resolve('callflows/example/account.json'), ...scenario });
+  const loaded = loadScenario(file, { registry: createRegistry(), validator: new SchemaValidator() });
+  if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
+  const clock = new VirtualClock(Date.now());
+  const peer = new EslPeer({ clock, ids: new RandomIds(), scenario: loaded.value.scenario, account: loaded.value.account.view });
+  const stop = runInRealTime(clock);
+  cleanup.push(async () => {
+    stop();
+    await peer.close();
+  });
+  return peer;
+}
+
+describe('callflow serve', () => {
+  it('takes calls from outbound sockets, logs one line per call, records them, and connects the inbound socket', async () => {
+    const dir = tempDir();
+    const peer = await labSwitch(dir, {
+      call: { from: '+14155550100', caller_id_name: 'Carol', to: '2000' },
+      devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.3, hangup_after_s: 0.5 } },
+    });
+    const eslPort = await peer.listen();
+    const port = await freePort();
+    const db = join(dir, 'live.db');
+    const s = serve(['--account', 'callflows/example/account.json', '--listen', `127.0.0.1:${port}`, '--esl', `127.0.0.1:${eslPort}`, '--db', db], {
+      CALLFLOW_ESL_PASSWORD: 'ClueCon',
+      CALLFLOW_OUTBOX_DIR: join(dir, 'outbox'),
+    });
+    await s.until(() => s.err.some((l) => l.startsWith('serve: listening for FreeSWITCH')), 'listening line');
+    await s.until(() => s.err.some((l) => l.includes('inbound') && l.includes('connected')), 'inbound connection');
+    await peer.dial('127.0.0.1', port);
+    await s.until(() => s.out.some((l) => l.startsWith('call ')), 'call line');
+    const line = s.out.find((l) => l.startsWith('call '))!;
+    expect(line).toMatch(/^call [0-9a-f-]{36}  \+14155550100 → 2000  completed\/\S+  NORMAL_CLEARING by \w+  \d+\.\d s  2 step\(s\)  execution [0-9a-f-]{36}$/);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    expect(s.err.at(-1)).toBe('serve: stopped');
+    const rows = openDatabase(db).prepare('SELECT source, status, call_bridged FROM executions').all();
+    expect(rows).toEqual([{ source: 'freeswitch', status: 'completed', call_bridged: 1 }]);
+  });
+
+  it('SIGTERM lets a call in flight finish, post-hangup work included, then exits 0', async () => {
+    const dir = tempDir();
+    const peer = await labSwitch(dir, {
+      call: { from: '+14155550100', caller_id_name: 'Carol', to: '2000' },
+      devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.2, hangup_after_s: 1.5 } },
+    });
+    const port = await freePort();
+    const db = join(dir, 'live.db');
+    const s = serve(['--account', 'callflows/example/account.json', '--listen', `127.0.0.1:${port}`, '--no-inbound', '--db', db], {
+      CALLFLOW_OUTBOX_DIR: join(dir, 'outbox'),
+    });
+    await s.until(() => s.err.some((l) => l.startsWith('serve: listening for FreeSWITCH')), 'listening line');
+    await peer.dial('127.0.0.1', port);
+    await new Promise((r) => setTimeout(r, 600)); // bridged by now, talking
+    s.child.kill('SIGTERM');
+    await s.until(() => s.err.some((l) => l.includes('SIGTERM: taking no new calls; waiting up to 60 s for 1 call(s) in flight')), 'drain line');
+    expect(await s.exited).toBe(0);
+    expect(s.out.filter((l) => l.startsWith('call '))).toHaveLength(1);
+    const log = openDatabase(db);
+    expect(log.prepare('SELECT status, end_reason FROM executions').all()).toEqual([{ status: 'completed', end_reason: 'stopped' }]);
+    // the notification node's post-hangup handler ran and queued its message
+    expect(log.prepare("SELECT status FROM effects WHERE module = 'notification'").all()).toEqual([{ status: 'ok' }]);
+    expect((log.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n).toBe(1);
+  });
+
+  it('bad settings: one line naming the place, exit 2', async () => {
+    const s = serve(['--account', 'callflows/example/account.json', '--listen', 'nowhere:99999'], {});
+    expect(await s.exited).toBe(2);
+    expect(s.err).toEqual(['callflow serve: --listen must be host:port or a port from 1 to 65535 (got "nowhere:99999")']);
+  });
+});
