@@ -34,8 +34,8 @@ export class RandomIds implements IdProvider {
   }
 }
 
-/** mulberry32: tiny, fast and good enough to make ids that never depend on the run. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: tiny, fast and good enough to make ids that never depend on the run (32-bit words). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

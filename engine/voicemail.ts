@@ -28,21 +28,11 @@ export interface VoicemailMessage {
   readonly notifyStatus: VoicemailNotifyStatus;
 }
 
-export interface NewVoicemail {
-  readonly accountId: string;
-  readonly boxId: string;
-  readonly mailbox: string;
-  readonly callerNumber: string;
-  readonly callerName: string;
-  readonly calleeNumber: string;
-  readonly callId: string;
-  readonly executionId: string;
-  readonly lengthMs: number;
-  readonly createdAt: number;
+/** What a module hands the store: the message as left, before it has an id, a folder and a file. */
+export type NewVoicemail = Omit<VoicemailMessage, 'id' | 'folder' | 'mediaPath' | 'mediaBytes'> & {
   /** Where the switch wrote the recording; the store takes the file over. */
   readonly recordingPath: string;
-  readonly notifyStatus: VoicemailNotifyStatus;
-}
+};
 
 export interface VoicemailStore {
   /** Messages in a box by folder (deleted ones are not counted by KAZOO's "message count"). */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
+import { cliAsync } from './support/cli.ts';
 import { runtimeFor } from './support/notify.ts';
 import { account, callflow, simulate, tempDir, writeJson } from './support/sim.ts';
 import { freePort, TestSmtpServer, type SmtpBehaviour } from './support/smtp.ts';
@@ -24,17 +25,6 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-/** Runs the CLI without blocking this process: the loopback servers of the test live here. */
-function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/callflow.js', ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** A loopback SMTP server, and a scenario whose CLI runs deliver to it. */
 async function smtpAndScenario(behaviour: SmtpBehaviour) {
@@ -98,7 +88,7 @@ describe('outbox delivery', () => {
     expect(before.map((r) => r.status)).toEqual(['sending']);
     expect(smtp.received).toHaveLength(0);
 
-    const again = await cli(['notifications', 'deliver'], env);
+    const again = await cliAsync(['notifications', 'deliver'], env);
     expect(again.stdout.trim()).toBe('outbox: 1 sent, 0 pending, 0 failed');
     expect(again.stderr).toContain('1 message(s) were being sent when the last process stopped: retrying');
     await smtp.waitFor(1);
@@ -115,7 +105,7 @@ describe('outbox delivery', () => {
     const dir = tempDir();
     const scenario = files(dir);
     const out = join(dir, 'out');
-    const r = await cli(['simulate', scenario, '--db', join(dir, 'log.db')], { CALLFLOW_OUTBOX_DIR: out, CALLFLOW_SMTP_URL: '' });
+    const r = await cliAsync(['simulate', scenario, '--db', join(dir, 'log.db')], { CALLFLOW_OUTBOX_DIR: out, CALLFLOW_SMTP_URL: '' });
     expect(r.status).toBe(0);
     const emails = readdirSync(join(out, 'email'));
     expect(emails).toHaveLength(1);
@@ -127,10 +117,10 @@ describe('outbox delivery', () => {
   it('bad settings are one line naming the variable, and never echo a secret', async () => {
     const dir = tempDir();
     const scenario = files(dir);
-    const bad = await cli(['simulate', scenario, '--db', join(dir, 'log.db')], { CALLFLOW_SMTP_URL: 'http://example.test' });
+    const bad = await cliAsync(['simulate', scenario, '--db', join(dir, 'log.db')], { CALLFLOW_SMTP_URL: 'http://example.test' });
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim()).toBe('CALLFLOW_SMTP_URL: scheme must be smtp: or smtps: (got http:)');
-    const sid = await cli(['simulate', scenario, '--db', join(dir, 'log.db')], { TWILIO_ACCOUNT_SID: 'AC' + 'f'.repeat(32), TWILIO_AUTH_TOKEN: 'sekret-token-123' });
+    const sid = await cliAsync(['simulate', scenario, '--db', join(dir, 'log.db')], { TWILIO_ACCOUNT_SID: 'AC' + 'f'.repeat(32), TWILIO_AUTH_TOKEN: 'sekret-token-123' });
     expect(sid.stderr.trim()).toBe('TWILIO_FROM_NUMBER: set it, or TWILIO_MESSAGING_SERVICE_SID');
     expect(sid.stderr).not.toContain('sekret');
   });
@@ -139,11 +129,11 @@ describe('outbox delivery', () => {
 describe('notification CLI', () => {
   it('notifications list, retry of a failed message, template preview of a recorded call', async () => {
     const { smtp, dir, scenario, env } = await smtpAndScenario({ rejectRecipients: () => true });
-    const sim = await cli(['simulate', scenario, '--deliver-timeout', '5'], env);
+    const sim = await cliAsync(['simulate', scenario, '--deliver-timeout', '5'], env);
     expect(sim.stderr).toContain('notifications: 0 pending, 1 failed in the outbox');
-    const failed = await cli(['notifications', 'list', '--status', 'failed'], env);
+    const failed = await cliAsync(['notifications', 'list', '--status', 'failed'], env);
     expect(failed.stdout).toMatch(/^#1 {2}failed {2}email {2}ops@test\.local {2}template missed {2}1 attempt\(s\) {2}last error 550 .*no such user/m);
-    expect((await cli(['notifications', 'list', '--status', 'lost'], env)).stderr.trim()).toBe(
+    expect((await cliAsync(['notifications', 'list', '--status', 'lost'], env)).stderr.trim()).toBe(
       'callflow notifications list: --status must be one of pending, sending, sent, failed (got "lost")',
     );
     // The address is fixed on the server side; retry sends it now.
@@ -152,13 +142,13 @@ describe('notification CLI', () => {
     const good = new TestSmtpServer();
     servers.push(good);
     await good.listen(smtp.port);
-    const retry = await cli(['notifications', 'retry', '1'], env);
+    const retry = await cliAsync(['notifications', 'retry', '1'], env);
     expect(retry.status).toBe(0);
     expect(retry.stdout).toMatch(/^#1 {2}sent {2}email/);
     expect(good.received).toHaveLength(1);
 
-    const exec = (await cli(['trace', 'list', '--limit', '1'], env)).stdout.split('  ')[0]!;
-    const preview = await cli(['template', 'preview', 'missed', '--execution', exec, '--account', join(dir, 'account.json')], env);
+    const exec = (await cliAsync(['trace', 'list', '--limit', '1'], env)).stdout.split('  ')[0]!;
+    const preview = await cliAsync(['template', 'preview', 'missed', '--execution', exec, '--account', join(dir, 'account.json')], env);
     expect(preview.status).toBe(0);
     expect(preview.stdout).toBe(
       'subject: Call from Mallory\n\n--- text\nHangup: NORMAL_CLEARING\n\n--- html\n<p>Mallory Mallory</p>\n',
@@ -171,9 +161,9 @@ describe('templates are untrusted', () => {
     const dir = tempDir();
     const scenario = files(dir, 'Eve\u001b]0;PWNED\u0007\u001b[2J\u202eevil');
     const env = { CALLFLOW_DB: join(dir, 'log.db'), CALLFLOW_OUTBOX_DIR: join(dir, 'out') };
-    await cli(['simulate', scenario], env);
-    const exec = (await cli(['trace', 'list'], env)).stdout.split('  ')[0]!;
-    const out = (await cli(['template', 'preview', 'missed', '--execution', exec, '--account', join(dir, 'account.json')], env)).stdout;
+    await cliAsync(['simulate', scenario], env);
+    const exec = (await cliAsync(['trace', 'list'], env)).stdout.split('  ')[0]!;
+    const out = (await cliAsync(['template', 'preview', 'missed', '--execution', exec, '--account', join(dir, 'account.json')], env)).stdout;
     expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
     expect(out.split('\n')[0]).toBe('subject: Call from Eve?]0;PWNED??[2J?evil');
   });
@@ -220,15 +210,15 @@ describe('sender address', () => {
     writeJson(join(dir, 'account.json'), account([callflow('main', flow, ['100'])], { notification_templates: noFrom }));
     const scenario = writeJson(join(dir, 's.json'), { name: 's', account: 'account.json', call: { from: '1', to: '100' } });
     const out = join(dir, 'out');
-    const ok = await cli(['simulate', scenario, '--db', join(dir, 'a.db')], { CALLFLOW_OUTBOX_DIR: out, CALLFLOW_MAIL_FROM: 'pbx@deploy.test' });
+    const ok = await cliAsync(['simulate', scenario, '--db', join(dir, 'a.db')], { CALLFLOW_OUTBOX_DIR: out, CALLFLOW_MAIL_FROM: 'pbx@deploy.test' });
     expect(ok.status).toBe(0);
     const [eml] = readdirSync(join(out, 'email'));
     expect(readFileSync(join(out, 'email', eml!), 'utf8')).toContain('From: pbx@deploy.test');
-    const none = await cli(['simulate', scenario, '--db', join(dir, 'b.db')], { CALLFLOW_OUTBOX_DIR: out, CALLFLOW_MAIL_FROM: '' });
+    const none = await cliAsync(['simulate', scenario, '--db', join(dir, 'b.db')], { CALLFLOW_OUTBOX_DIR: out, CALLFLOW_MAIL_FROM: '' });
     expect(none.stderr).toContain('notifications: 0 pending, 1 failed');
-    const listed = await cli(['notifications', 'list', '--db', join(dir, 'b.db')], {});
+    const listed = await cliAsync(['notifications', 'list', '--db', join(dir, 'b.db')], {});
     expect(listed.stdout).toContain('no sender address: set the template\'s "from" or CALLFLOW_MAIL_FROM');
-    const bad = await cli(['simulate', scenario, '--db', join(dir, 'c.db')], { CALLFLOW_MAIL_FROM: 'a@b.c\r\nBcc: x@y.z' });
+    const bad = await cliAsync(['simulate', scenario, '--db', join(dir, 'c.db')], { CALLFLOW_MAIL_FROM: 'a@b.c\r\nBcc: x@y.z' });
     expect(bad.stderr.trim()).toBe('CALLFLOW_MAIL_FROM: must be one plain email address');
   });
 });

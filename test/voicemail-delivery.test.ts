@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { SqliteVoicemailStore } from '../integrations/sqlite/voicemail-store.ts';
 import { wavDurationMs } from '../integrations/simulator/wav.ts';
+import { cliAsync } from './support/cli.ts';
 import { runtimeFor } from './support/notify.ts';
 import { simulate, tempDir } from './support/sim.ts';
 import { TestSmtpServer, type SmtpBehaviour } from './support/smtp.ts';
@@ -22,24 +22,13 @@ async function smtpServer(behaviour: SmtpBehaviour = {}): Promise<TestSmtpServer
   return smtp;
 }
 
-/** Runs the CLI without blocking this process: the loopback SMTP server lives here. */
-function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/callflow.js', ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('voicemail-to-email', () => {
   it("the seed's path: no answer, a 5-second message, the WAV emailed over SMTP, the missed-call mail reports message_left, save after notify", async () => {
     const smtp = await smtpServer();
     const dir = tempDir();
     const db = join(dir, 'log.db');
-    const r = await cli(['simulate', 'callflows/example/scenarios/no-answer-voicemail.json'], {
+    const r = await cliAsync(['simulate', 'callflows/example/scenarios/no-answer-voicemail.json'], {
       CALLFLOW_SMTP_URL: smtp.url,
       CALLFLOW_DB: db,
     });

@@ -1,4 +1,4 @@
-import { executeCall, type ExecutionSummary, type Logger } from '../../engine/execution.ts';
+import { executeCall, type EngineDeps, type ExecutionSummary, type Logger } from '../../engine/execution.ts';
 import type { ModuleRegistry } from '../../engine/module.ts';
 import { RandomIds, SeededIds, type IdProvider } from '../../engine/providers.ts';
 import type { TraceSink } from '../../engine/trace/rows.ts';
@@ -20,6 +20,23 @@ export interface SimulationDeps {
   readonly voicemail?: VoicemailStore;
 }
 
+/** The engine's dependencies for a scenario run on `clock` and `ids` (any switch). */
+export function engineDepsFor(deps: SimulationDeps, clock: VirtualClock, ids: IdProvider, source: string): EngineDeps {
+  return {
+    registry: deps.registry,
+    clock,
+    wallClock: deps.wallClock ?? Date,
+    ids,
+    executionIds: deps.executionIds ?? new RandomIds(),
+    sink: deps.sink,
+    source,
+    recordingDir: deps.recordingDir ?? 'recordings',
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.outbox ? { outbox: deps.outbox } : {}),
+    ...(deps.voicemail ? { voicemail: deps.voicemail } : {}),
+  };
+}
+
 /** Lets every promise chain the last event started run to its end before time moves on. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -35,19 +52,7 @@ export async function runScenario(loaded: LoadedScenario, deps: SimulationDeps):
   const channelUuid = sw.originate();
   let finished = false;
   const execution = executeCall(
-    {
-      registry: deps.registry,
-      clock,
-      wallClock: deps.wallClock ?? Date,
-      ids,
-      executionIds: deps.executionIds ?? new RandomIds(),
-      sink: deps.sink,
-      source: 'simulation',
-      recordingDir: deps.recordingDir ?? 'recordings',
-      ...(deps.logger ? { logger: deps.logger } : {}),
-      ...(deps.outbox ? { outbox: deps.outbox } : {}),
-      ...(deps.voicemail ? { voicemail: deps.voicemail } : {}),
-    },
+    engineDepsFor(deps, clock, ids, 'simulation'),
     {
       sw,
       channelUuid,

@@ -4,7 +4,7 @@ import { VirtualClock } from '../../engine/virtual-clock.ts';
 import { startOutboundServer, type OutboundServer, type OutboundServerOptions } from '../../integrations/freeswitch/outbound-server.ts';
 import type { OutboundCall } from '../../integrations/freeswitch/outbound-session.ts';
 import type { LoadedScenario } from '../../integrations/simulator/load-scenario.ts';
-import type { SimulationDeps } from '../../integrations/simulator/run-scenario.ts';
+import { engineDepsFor, type SimulationDeps } from '../../integrations/simulator/run-scenario.ts';
 import { EslPeer, type EslFaults } from './esl-peer/index.ts';
 
 /**
@@ -56,19 +56,7 @@ export async function runScenarioOverEslDetailed(loaded: LoadedScenario, deps: E
     const call = await Promise.race([handedOver, pause(5000).then(() => Promise.reject(new Error('the driver did not hand the call over within 5 s')))]);
     let finished = false;
     const execution = executeCall(
-      {
-        registry: deps.registry,
-        clock,
-        wallClock: deps.wallClock ?? Date,
-        ids,
-        executionIds: deps.executionIds ?? new RandomIds(),
-        sink: deps.sink,
-        source: 'esl-peer',
-        recordingDir: deps.recordingDir ?? 'recordings',
-        ...(deps.logger ? { logger: deps.logger } : {}),
-        ...(deps.outbox ? { outbox: deps.outbox } : {}),
-        ...(deps.voicemail ? { voicemail: deps.voicemail } : {}),
-      },
+      engineDepsFor(deps, clock, ids, 'esl-peer'),
       {
         sw: call.sw,
         channelUuid: call.channelUuid,

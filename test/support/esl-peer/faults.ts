@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../../engine/providers.ts';
 /**
  * Fault injection options: what can go wrong between FreeSWITCH and its client, for the
  * driver's robustness tests. Every fault is observable on the wire (or as a refused/reset
@@ -58,14 +59,8 @@ export function injectionBytes(what: Injection): Buffer {
   }
 }
 
-/** mulberry32, for split sizes that are the same on every run. */
+/** mulberry32 (engine/providers.ts) in [0, 1), for split sizes that are the same on every run. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 2 ** 32;
 }
