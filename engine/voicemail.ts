@@ -37,8 +37,12 @@ export type NewVoicemail = Omit<VoicemailMessage, 'id' | 'folder' | 'mediaPath' 
 export interface VoicemailStore {
   /** Messages in a box by folder (deleted ones are not counted by KAZOO's "message count"). */
   count(accountId: string, boxId: string): { readonly new: number; readonly saved: number };
-  /** Stores the message and takes its recording into storage. Throws if either cannot be kept. */
-  save(message: NewVoicemail): VoicemailMessage;
+  /**
+   * Stores the message and takes its recording into storage; throws if either cannot be kept.
+   * `then` runs once the message is stored and commits with it (the voicemail-to-email rows go
+   * in the same transaction): it must not throw.
+   */
+  save(message: NewVoicemail, then?: (saved: VoicemailMessage) => void): VoicemailMessage;
   list(accountId: string, boxId: string, folder: VoicemailFolder): VoicemailMessage[];
   get(id: number): VoicemailMessage | undefined;
   moveTo(id: number, folder: VoicemailFolder): void;

@@ -15,7 +15,10 @@ export class DurableOutbox implements Outbox {
 
   enqueue(executionId: string, callTime: number, messages: readonly OutboundMessage[]): OutboxReceipt[] {
     const receipts = this.store.enqueue(executionId, callTime, messages);
-    if (receipts.some((r) => !r.duplicate)) this.dispatcher.kick();
+    // After the current synchronous work: the enqueue may sit inside a larger transaction (a
+    // voicemail message and its emails commit together), and a dispatcher on another connection
+    // must not look before that commits.
+    if (receipts.some((r) => !r.duplicate)) queueMicrotask(() => this.dispatcher.kick());
     return receipts;
   }
 }

@@ -66,7 +66,7 @@ export class SqliteVoicemailStore implements VoicemailStore {
   private readonly listStmt: Statement;
   private readonly getStmt: Statement;
   private readonly move: Statement;
-  private readonly saveTx: (m: NewVoicemail) => VoicemailMessage;
+  private readonly saveTx: (m: NewVoicemail, then?: (saved: VoicemailMessage) => void) => VoicemailMessage;
   private readonly madeDirs = new Set<string>();
 
   constructor(
@@ -86,7 +86,7 @@ export class SqliteVoicemailStore implements VoicemailStore {
     this.listStmt = db.prepare('SELECT * FROM voicemail_messages WHERE account_id = ? AND box_id = ? AND folder = ? ORDER BY id');
     this.getStmt = db.prepare('SELECT * FROM voicemail_messages WHERE id = ?');
     this.move = db.prepare('UPDATE voicemail_messages SET folder = ?, folder_changed_at = ? WHERE id = ?');
-    this.saveTx = db.transaction((m: NewVoicemail) => {
+    this.saveTx = db.transaction((m: NewVoicemail, then?: (saved: VoicemailMessage) => void) => {
       const r = this.insert.run(
         m.accountId, m.boxId, m.mailbox, m.callerNumber, m.callerName, m.calleeNumber, m.callId,
         m.executionId, m.lengthMs, m.createdAt, this.wall.now(), m.notifyStatus,
@@ -102,7 +102,9 @@ export class SqliteVoicemailStore implements VoicemailStore {
       const bytes = statSync(m.recordingPath).size;
       moveFile(m.recordingPath, target);
       this.setMedia.run(target, bytes, id);
-      return toMessage(this.getStmt.get(id) as MessageRow);
+      const saved = toMessage(this.getStmt.get(id) as MessageRow);
+      then?.(saved);
+      return saved;
     });
   }
 
@@ -112,8 +114,8 @@ export class SqliteVoicemailStore implements VoicemailStore {
     return out;
   }
 
-  save(message: NewVoicemail): VoicemailMessage {
-    return this.saveTx(message);
+  save(message: NewVoicemail, then?: (saved: VoicemailMessage) => void): VoicemailMessage {
+    return this.saveTx(message, then);
   }
 
   list(accountId: string, boxId: string, folder: VoicemailFolder): VoicemailMessage[] {

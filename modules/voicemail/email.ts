@@ -1,0 +1,119 @@
+import { basename, extname } from 'node:path';
+import type { CallControl } from '../../engine/call/call-control.ts';
+import type { OutboundMessage } from '../../engine/outbox.ts';
+import type { VoicemailMessage } from '../../engine/voicemail.ts';
+import { isSafeEmail, unique } from '../notification/addresses.ts';
+import { callerId, dateParts } from '../notification/macros.ts';
+import { TemplateError, type TemplateRenderer } from '../notification/renderer.ts';
+import type { NotificationTemplate } from '../notification/schema.ts';
+import type { Vmbox } from './schema.ts';
+
+export const VOICEMAIL_TEMPLATE_ID = 'voicemail_to_email';
+
+/** Teletype's voicemail_to_email default, used when the account has no template of that id. */
+const DEFAULT_TEMPLATE: NotificationTemplate = {
+  id: VOICEMAIL_TEMPLATE_ID,
+  enabled: true,
+  subject: 'New voicemail from {{ caller_id.name_number }}',
+  text:
+    'You have a new voicemail in box {{ voicemail.box }} ({{ voicemail.vmbox_name }}) from {{ caller_id.name_number }}, ' +
+    'left {{ date_called.local }}, {{ voicemail.length }} long.',
+  html:
+    '<p>You have a new voicemail in box {{ voicemail.box }} ({{ voicemail.vmbox_name }}) from ' +
+    '<b>{{ caller_id.name_number }}</b>, left {{ date_called.local }}, {{ voicemail.length }} long.</p>',
+};
+
+/** Header text may never carry a line break (header injection) or other control characters. */
+const oneLine = (s: string): string => s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+
+const hms = (ms: number): string => {
+  const s = Math.round(ms / 1000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(Math.floor(s / 3600))}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
+};
+
+/**
+ * Teletype's voicemail_to_email recipients: the box's notify_email_addresses plus the owner's
+ * email when the owner has vm_to_email_enabled; with the flag off, the owner's address is
+ * removed even when the box lists it.
+ */
+export function voicemailRecipients(box: Vmbox, call: CallControl): string[] {
+  const owner = box.owner_id ? call.account.user(box.owner_id) : undefined;
+  const list = [...box.notify_email_addresses];
+  if (owner?.email && owner.vm_to_email_enabled !== false) list.push(owner.email);
+  const blocked = owner?.email && owner.vm_to_email_enabled === false ? owner.email.toLowerCase() : undefined;
+  return unique(list.filter((a) => isSafeEmail(a) && a.toLowerCase() !== blocked));
+}
+
+/** The after-notify action KAZOO applies once the email went out (both set: save). */
+export const afterNotifyAction = (box: Vmbox): 'save' | 'delete' | 'none' =>
+  box.save_after_notify ? 'save' : box.delete_after_notify ? 'delete' : 'none';
+
+/**
+ * One voicemail_to_email message per recipient, rendered from the account's template (or
+ * teletype's default) with the voicemail macros, the audio attached when the box says so. All
+ * of them carry the same after-delivery work: the after-notify action, once every one is sent.
+ */
+export function voicemailEmails(input: {
+  readonly call: CallControl;
+  readonly box: Vmbox;
+  readonly message: VoicemailMessage;
+  readonly recipients: readonly string[];
+  readonly renderer: TemplateRenderer;
+}): OutboundMessage[] {
+  const { call, box, message, renderer } = input;
+  const own = call.account.bundle.notificationTemplates.find((t) => t.id === VOICEMAIL_TEMPLATE_ID) as NotificationTemplate | undefined;
+  const template = own && own.enabled !== false ? own : DEFAULT_TEMPLATE;
+  if (template.from !== undefined && !isSafeEmail(template.from)) {
+    throw new TemplateError(template.id, 'from', `"${oneLine(template.from)}" is not a valid address`);
+  }
+  const owner = box.owner_id ? call.account.user(box.owner_id) : undefined;
+  const tz = call.account.timezone;
+  const fileName = basename(message.mediaPath);
+  const values = {
+    account: { id: call.account.id, name: call.account.bundle.account.name, realm: call.account.realm, timezone: tz },
+    caller_id: callerId(message.callerName, message.callerNumber),
+    callee_id: { number: message.calleeNumber },
+    date_called: { utc: dateParts(message.createdAt, 'UTC'), local: dateParts(message.createdAt, tz), timezone: tz },
+    from: { user: message.callerNumber, realm: call.account.realm },
+    to: { user: message.calleeNumber, realm: call.account.realm },
+    call_id: message.callId,
+    user: owner ? { first_name: owner.first_name ?? '', last_name: owner.last_name ?? '', email: owner.email ?? '' } : {},
+    voicemail: {
+      vmbox_id: box.id,
+      vmbox_name: box.name ?? box.mailbox,
+      box: box.mailbox,
+      msg_id: String(message.id),
+      length: hms(message.lengthMs),
+      transcription: '',
+      file_name: fileName,
+      file_type: extname(fileName).slice(1),
+      file_size: message.mediaBytes,
+    },
+  };
+  const subject = oneLine(renderer.render(template.id, 'subject', template.subject, values, 'text'));
+  const text = template.text === undefined ? undefined : renderer.render(template.id, 'text', template.text, values, 'text');
+  const html = template.html === undefined ? undefined : renderer.render(template.id, 'html', template.html, values, 'html');
+  const attachments = box.include_message_on_notify
+    ? [{ filename: fileName, path: message.mediaPath, contentType: fileName.endsWith('.mp3') ? 'audio/mpeg' : 'audio/x-wav' }]
+    : undefined;
+  const nodeKey = `voicemail:${box.id}`;
+  const afterDelivery = { kind: 'voicemail.after_notify', args: { messageId: message.id, action: afterNotifyAction(box) } };
+  return input.recipients.map((rcpt) => ({
+    idempotencyKey: `${call.executionId}|voicemail:${message.id}|email|${rcpt}`,
+    medium: 'email' as const,
+    recipient: rcpt,
+    templateId: template.id,
+    nodeKey,
+    email: {
+      ...(template.from !== undefined ? { from: template.from } : {}),
+      to: [...input.recipients],
+      cc: [],
+      subject,
+      ...(text !== undefined ? { text } : {}),
+      ...(html !== undefined ? { html } : {}),
+      ...(attachments ? { attachments } : {}),
+    },
+    afterDelivery,
+  }));
+}
