@@ -59,6 +59,12 @@ export class VirtualClock implements EngineClock {
     return this.heap[0]?.due;
   }
 
+  /** Fires every timer due up to `ms`, in order, then sets the time to `ms` (played at wall speed). */
+  advanceTo(ms: number): void {
+    for (let due = this.nextDueAt(); due !== undefined && due <= ms; due = this.nextDueAt()) this.advance();
+    this.current = Math.max(this.current, ms);
+  }
+
   /** Moves time to the earliest due timer and fires every timer due then. False if none. */
   advance(): boolean {
     this.dropCancelledHead();

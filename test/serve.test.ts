@@ -82,7 +82,7 @@ describe('callflow serve', () => {
     const dir = tempDir();
     const peer = await labSwitch(dir, {
       call: { from: '+14155550100', caller_id_name: 'Carol', to: '2000' },
-      devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.2, hangup_after_s: 1.5 } },
+      devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.2, hangup_after_s: 3 } },
     });
     const port = await freePort();
     const db = join(dir, 'live.db');
@@ -91,7 +91,8 @@ describe('callflow serve', () => {
     });
     await s.until(() => s.err.some((l) => l.startsWith('serve: listening for FreeSWITCH')), 'listening line');
     await peer.dial('127.0.0.1', port);
-    await new Promise((r) => setTimeout(r, 600)); // bridged by now, talking
+    // the bridge is ringing or talking: the call is in flight for another 3 s at least
+    await s.until(() => peer.commandsReceived().some((c) => c.includes('execute-app-name: bridge')), 'bridge command');
     s.child.kill('SIGTERM');
     await s.until(() => s.err.some((l) => l.includes('SIGTERM: taking no new calls; waiting up to 60 s for 1 call(s) in flight')), 'drain line');
     expect(await s.exited).toBe(0);
