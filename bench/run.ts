@@ -26,3 +26,6 @@ section('section-outbox.ts', false);
 console.log('');
 console.log('[HTML trace view: pinned to one core]');
 section('section-html.ts', true);
+console.log('');
+console.log('[FreeSWITCH over the Event Socket: pinned to one core; the far ends of the 1,000 calls in their own process on core 1 when taskset is there]');
+section('section-esl.ts', true);

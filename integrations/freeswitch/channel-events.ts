@@ -39,3 +39,32 @@ export function createFromChannelData(uuid: string, data: Readonly<Record<string
   for (const h of PROFILE) if (data[h] !== undefined) headers[h] = data[h]!;
   return synthesized('CHANNEL_CREATE', uuid, headers);
 }
+
+/**
+ * The headers of a FreeSWITCH event the engine keeps: those it reads (engine/call/) and those a
+ * reader of the trace needs. FreeSWITCH sends every channel variable on most events (~150
+ * headers, ~3 KB); keeping them all would hold that much per event in each live call's trace
+ * until it ends, and write it to the step log. Everything else is dropped here.
+ */
+const KEPT = new Set([
+  'Event-Name', 'Unique-ID', 'Event-Date-Timestamp', 'Event-Sequence',
+  'Answer-State', 'Channel-State', 'Channel-Call-State', 'Channel-Name', 'Call-Direction',
+  'Caller-Caller-ID-Number', 'Caller-Caller-ID-Name', 'Caller-Destination-Number',
+  'Application', 'Application-Data', 'Application-Response', 'Application-UUID',
+  'Hangup-Cause', 'DTMF-Digit', 'DTMF-Duration', 'DTMF-Source',
+  'Playback-File-Path', 'Playback-Status', 'Record-File-Path',
+  'Bridge-A-Unique-ID', 'Bridge-B-Unique-ID', 'Other-Type', 'Other-Leg-Unique-ID', 'Other-Leg-Channel-Name',
+  'variable_hangup_cause', 'variable_hangup_cause_q850', 'variable_sip_hangup_disposition', 'variable_sip_term_status',
+  'variable_proto_specific_hangup_cause', 'variable_duration', 'variable_billsec',
+  'variable_originate_disposition', 'variable_DIALSTATUS', 'variable_originate_failed_cause',
+  'variable_last_bridge_to', 'variable_last_bridge_hangup_cause', 'variable_last_bridge_proto_specific_hangup_cause',
+  'variable_bridge_hangup_cause', 'variable_playback_terminator_used', 'variable_record_ms',
+  SYNTHESIZED_HEADER, DISCONNECT_REASON_HEADER,
+]);
+
+export function keptHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) if (KEPT.has(name)) out[name] = headers[name]!;
+  return out;
+}
+

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import Connection from 'modesl/lib/esl/Connection.js';
 import type { Logger } from '../../engine/execution.ts';
 import type { ChannelEvent, CommandAck, Switch, SwitchCommand } from '../../engine/switch.ts';
-import { createFromChannelData, deliverable, DISCONNECT_REASON_HEADER, synthesized } from './channel-events.ts';
+import { createFromChannelData, deliverable, DISCONNECT_REASON_HEADER, keptHeaders, synthesized } from './channel-events.ts';
 import { EslDisconnectedError, oneLine, UnsafeValueError } from './errors.ts';
 import { EslLink } from './esl-link.ts';
 import { commandFrame, renderCommand, sendmsgFrame, type RenderOptions, type RenderState } from './render.ts';
@@ -229,12 +229,12 @@ export class OutboundSession implements Switch {
     }
     if (e.name === 'CHANNEL_DESTROY') {
       // Never sent to an outbound socket by FreeSWITCH 1.11; should one come, it is the real one.
-      this.deliver({ name: e.name, uuid: this.engineUuid!, headers: e.headers });
+      this.deliver({ name: e.name, uuid: this.engineUuid!, headers: keptHeaders(e.headers) });
       this.channelOver = true;
       this.finishCall('the channel was destroyed');
       return;
     }
-    this.deliver({ name: e.name, uuid: this.engineUuid!, headers: e.headers });
+    this.deliver({ name: e.name, uuid: this.engineUuid!, headers: keptHeaders(e.headers) });
     if (e.name === 'CHANNEL_HANGUP_COMPLETE') {
       // The last event a lingering outbound socket gets: the channel is over.
       this.deliver(synthesized('CHANNEL_DESTROY', this.engineUuid!, { 'Answer-State': 'hangup', 'Hangup-Cause': e.headers['Hangup-Cause'] ?? '' }));
