@@ -33,7 +33,7 @@ export async function benchSimulatedCalls(scenarioFile: string, rounds: readonly
   const registry = createRegistry();
   const loaded = loadScenario(join(here, scenarioFile), { registry, validator: new SchemaValidator() });
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
-  const dir = mkdtempSync(join(tmpdir(), 'cf-bench-'));
+  const dir = mkdtempSync(join(process.env.CALLFLOW_BENCH_DIR ?? tmpdir(), 'cf-bench-'));
   const file = join(dir, 'steps.db');
   const db = openDatabase(file);
   const sink = new SqliteTraceSink(db, { groupCommit: 100 });

@@ -314,21 +314,25 @@ describe('ReplyQueue', () => {
 
 describe('headers kept from a FreeSWITCH event', () => {
   it('what the engine reads and a trace reader needs; the rest of the channel variables are dropped', async () => {
-    const { keptHeaders } = await import('../integrations/freeswitch/channel-events.ts');
-    const wire: Record<string, string> = {
-      'Event-Name': 'CHANNEL_EXECUTE_COMPLETE',
-      'Unique-ID': 'u1',
-      Application: 'bridge',
-      'Application-UUID': 'a1',
-      'Application-Response': '_none_',
-      variable_originate_disposition: 'NO_ANSWER',
-      variable_record_ms: '5000',
-      'Core-UUID': 'c',
-      'FreeSWITCH-Hostname': 'vm',
-      variable_sip_user_agent: 'Zoiper',
-    };
-    for (let i = 0; i < 150; i++) wire[`variable_x${i}`] = 'y'.repeat(20);
-    expect(Object.keys(keptHeaders(wire)).sort()).toEqual(
+    const { SESSION_EVENT_HEADERS } = await import('../integrations/freeswitch/channel-events.ts');
+    const { wireEvent } = await import('../integrations/freeswitch/wire-event.ts');
+    const wire: [string, string][] = [
+      ['Event-Name', 'CHANNEL_EXECUTE_COMPLETE'],
+      ['Core-UUID', 'c'],
+      ['FreeSWITCH-Hostname', 'vm'],
+      ['Unique-ID', 'u1'],
+      ['Application', 'bridge'],
+      ['Application-UUID', 'a1'],
+      ['Application-Response', '_none_'],
+      ['variable_originate_disposition', 'NO_ANSWER'],
+      ['variable_record_ms', '5000'],
+      ['variable_sip_user_agent', 'Zoiper'],
+      ...Array.from({ length: 150 }, (_, i): [string, string] => [`variable_x${i}`, 'y'.repeat(20)]),
+    ];
+    const event = { headers: wire.map(([name, value]) => ({ name, value })), body: '' };
+    const e = wireEvent(event as never, 'text/event-json', SESSION_EVENT_HEADERS)!;
+    expect(e.name).toBe('CHANNEL_EXECUTE_COMPLETE');
+    expect(Object.keys(e.headers).sort()).toEqual(
       ['Application', 'Application-Response', 'Application-UUID', 'Event-Name', 'Unique-ID', 'variable_originate_disposition', 'variable_record_ms'].sort(),
     );
   });

@@ -88,3 +88,24 @@ describe('SQLite step log', () => {
     expect(count()).toBe(4);
   });
 });
+
+describe('group commit', () => {
+  it("a group's other writes on the connection (voicemail, outbox) commit with its executions, and no sooner", async () => {
+    const { OutboxStore } = await import('../integrations/sqlite/outbox-store.ts');
+    const dir = tempDir();
+    const file = join(dir, 'g.db');
+    const db = openDatabase(file);
+    const reader = openDatabase(file);
+    const sink = new SqliteTraceSink(db, { groupCommit: 10 });
+    sink.begin(start('g1'));
+    expect(db.inTransaction).toBe(true);
+    new OutboxStore(db, Date).enqueue('g1', 0, [
+      { idempotencyKey: 'k1', medium: 'sms', recipient: '+15550001', templateId: 't', nodeKey: 'n', sms: { body: 'x' } },
+    ]);
+    const visible = () => (reader.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+    expect(visible()).toBe(0);
+    sink.flush();
+    expect(db.inTransaction).toBe(false);
+    expect(visible()).toBe(1);
+  });
+});

@@ -41,10 +41,10 @@ export function createFromChannelData(uuid: string, data: Readonly<Record<string
 }
 
 /**
- * The headers of a FreeSWITCH event the engine keeps: those it reads (engine/call/) and those a
+ * The headers of a FreeSWITCH event an outbound session keeps: those it reads (engine/call/) and those a
  * reader of the trace needs. FreeSWITCH sends every channel variable on most events (~150
  * headers, ~3 KB); keeping them all would hold that much per event in each live call's trace
- * until it ends, and write it to the step log. Everything else is dropped here.
+ * until it ends, and write it to the step log. The link takes only these off the wire.
  */
 const KEPT = new Set([
   'Event-Name', 'Unique-ID', 'Event-Date-Timestamp', 'Event-Sequence',
@@ -62,9 +62,7 @@ const KEPT = new Set([
   SYNTHESIZED_HEADER, DISCONNECT_REASON_HEADER,
 ]);
 
-export function keptHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name in headers) if (KEPT.has(name)) out[name] = headers[name]!;
-  return out;
-}
+/** What an outbound session reads off each event: the kept headers, and the uuid change's old uuid. */
+export const SESSION_EVENT_HEADERS: ReadonlySet<string> = new Set([...KEPT, 'Old-Unique-ID']);
+
 

@@ -24,6 +24,8 @@ export interface LinkOptions {
   readonly logger: Logger;
   /** Names the link in log lines (`call <uuid>`, `inbound 127.0.0.1:8021`). */
   readonly name: string;
+  /** Only these event headers are taken from the wire (an outbound call needs a few dozen of ~150). */
+  readonly eventHeaders?: ReadonlySet<string>;
 }
 
 /**
@@ -140,7 +142,7 @@ export class EslLink {
       case 'text/event-plain':
       case 'text/event-json':
       case 'text/event-xml': {
-        const e = wireEvent(event, contentType);
+        const e = wireEvent(event, contentType, this.options.eventHeaders);
         if (e) this.handlers.event(e);
         return;
       }

@@ -3,13 +3,20 @@ import type { Socket } from 'node:net';
 import Connection from 'modesl/lib/esl/Connection.js';
 import type { Logger } from '../../engine/execution.ts';
 import type { ChannelEvent, CommandAck, Switch, SwitchCommand } from '../../engine/switch.ts';
-import { createFromChannelData, deliverable, DISCONNECT_REASON_HEADER, keptHeaders, synthesized } from './channel-events.ts';
+import { createFromChannelData, deliverable, DISCONNECT_REASON_HEADER, SESSION_EVENT_HEADERS, synthesized } from './channel-events.ts';
 import { EslDisconnectedError, oneLine, UnsafeValueError } from './errors.ts';
 import { EslLink } from './esl-link.ts';
 import { commandFrame, renderCommand, sendmsgFrame, type RenderOptions, type RenderState } from './render.ts';
 import type { ReplyResult, Timers } from './reply-queue.ts';
 import { idSafe } from './safe-values.ts';
 import type { WireEvent } from './wire-event.ts';
+
+/** The headers the link kept are the engine's, apart from the uuid-change bookkeeping. */
+function withoutOldUuid(h: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  if (h['Old-Unique-ID'] === undefined) return h;
+  const { 'Old-Unique-ID': _, ...rest } = h;
+  return rest;
+}
 
 /** A call FreeSWITCH handed over, ready for `executeCall`. */
 export interface OutboundCall {
@@ -87,7 +94,13 @@ export class OutboundSession implements Switch {
         notice: (h) => this.onNotice(h),
         closed: (why) => this.onLinkClosed(why),
       },
-      { timers: options.timers, replyTimeoutMs: options.replyTimeoutMs, logger: options.logger, name: `outbound ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` },
+      {
+        timers: options.timers,
+        replyTimeoutMs: options.replyTimeoutMs,
+        logger: options.logger,
+        name: `outbound ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+        eventHeaders: SESSION_EVENT_HEADERS,
+      },
     );
     this.link.attach(socket);
     this.link.attachParser();
@@ -229,12 +242,12 @@ export class OutboundSession implements Switch {
     }
     if (e.name === 'CHANNEL_DESTROY') {
       // Never sent to an outbound socket by FreeSWITCH 1.11; should one come, it is the real one.
-      this.deliver({ name: e.name, uuid: this.engineUuid!, headers: keptHeaders(e.headers) });
+      this.deliver({ name: e.name, uuid: this.engineUuid!, headers: withoutOldUuid(e.headers) });
       this.channelOver = true;
       this.finishCall('the channel was destroyed');
       return;
     }
-    this.deliver({ name: e.name, uuid: this.engineUuid!, headers: keptHeaders(e.headers) });
+    this.deliver({ name: e.name, uuid: this.engineUuid!, headers: withoutOldUuid(e.headers) });
     if (e.name === 'CHANNEL_HANGUP_COMPLETE') {
       // The last event a lingering outbound socket gets: the channel is over.
       this.deliver(synthesized('CHANNEL_DESTROY', this.engineUuid!, { 'Answer-State': 'hangup', 'Hangup-Cause': e.headers['Hangup-Cause'] ?? '' }));

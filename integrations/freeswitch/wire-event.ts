@@ -14,12 +14,13 @@ export interface WireEvent {
  * that is not a string (only a broken peer sends one) is dropped rather than guessed at.
  * xml: modesl leaves FreeSWITCH's URL-encoding in place, so it is decoded here. A duplicate
  * header (Hangup-Cause twice in CHANNEL_HANGUP_COMPLETE) keeps its last value, as JSON does.
+ * `keep`: take only these headers (it must hold Event-Name).
  */
-export function wireEvent(event: EslEvent, contentType: string): WireEvent | null {
+export function wireEvent(event: EslEvent, contentType: string, keep?: ReadonlySet<string>): WireEvent | null {
   const decode = contentType === 'text/event-xml';
   const headers: Record<string, string> = {};
   for (const h of event.headers) {
-    if (typeof h.name !== 'string') continue;
+    if (typeof h.name !== 'string' || (keep !== undefined && !keep.has(h.name))) continue;
     let value: unknown = h.value;
     if (typeof value === 'number') value = String(value);
     if (typeof value !== 'string') continue;

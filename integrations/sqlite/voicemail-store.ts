@@ -102,7 +102,8 @@ export class SqliteVoicemailStore implements VoicemailStore {
       const bytes = statSync(m.recordingPath).size;
       moveFile(m.recordingPath, target);
       this.setMedia.run(target, bytes, id);
-      const saved = toMessage(this.getStmt.get(id) as MessageRow);
+      const { recordingPath: _, ...fields } = m;
+      const saved: VoicemailMessage = { ...fields, id, folder: 'new', mediaPath: target, mediaBytes: bytes };
       then?.(saved);
       return saved;
     });
