@@ -6,8 +6,8 @@ import { fmt } from './format.ts';
 const canPin = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const here = new URL('.', import.meta.url).pathname;
 
-function section(file: string, pin: boolean): void {
-  const node = [process.execPath, '--import', 'tsx', `${here}${file}`];
+function section(file: string, pin: boolean, ...args: string[]): void {
+  const node = [process.execPath, '--import', 'tsx', `${here}${file}`, ...args];
   const cmd = pin && canPin ? ['taskset', '-c', '0', ...node] : node;
   const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit' });
   if (r.status !== 0) {
@@ -19,7 +19,8 @@ function section(file: string, pin: boolean): void {
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB; node ${process.version}`);
 console.log('');
 console.log(canPin ? '[simulated calls: pinned to one core (taskset -c 0)]' : '[simulated calls: not pinned (no taskset)]');
-section('section-calls.ts', true);
+// Each flow in its own process: its peak memory is its own.
+for (const flow of ['users', 'seed', 'voicemail', 'voicemail-shm']) section('section-calls.ts', true, flow);
 console.log('');
 console.log('[outbox: not pinned; the SMTP server process on core 1 when taskset is there]');
 section('section-outbox.ts', false);

@@ -1,27 +1,62 @@
-import { benchSimulatedCalls } from './simulated-calls.ts';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchSimulatedCalls, removeBenchFiles } from './simulated-calls.ts';
 import { fmt } from './format.ts';
 
-const flows = [
-  {
+interface Flow {
+  readonly title: string;
+  readonly file: string;
+  readonly steps: number;
+  readonly mediaRoot?: string;
+}
+
+const flows: Record<string, Flow> = {
+  seed: {
     title:
       "the seed's example callflow (notification at channel_destroy → user → voicemail), nobody answers, the caller leaves a 5 s message; each call stores a message and its WAV and queues three emails",
     file: 'fixtures/seed-scenario.json',
     steps: 3,
   },
-  {
-    title: 'voicemail compose alone: greeting, beep, a 5 s message kept with its WAV file, voicemail-to-email queued',
+  voicemail: {
+    title: 'voicemail compose alone: greeting, beep, a 5 s message kept with its WAV file, voicemail-to-email queued; audio files on disk',
     file: 'fixtures/vm-scenario.json',
     steps: 1,
   },
-  {
+  'voicemail-shm': {
+    title: 'voicemail compose alone, the same, with the audio files in /dev/shm (memory-backed) and the step log on disk',
+    file: 'fixtures/vm-scenario.json',
+    steps: 1,
+    mediaRoot: '/dev/shm',
+  },
+  users: {
     title: 'three user nodes (no answer 10 s → busy → answered after 12 s, 60 s talk)',
     file: 'fixtures/scenario.json',
     steps: 3,
   },
-];
-for (const flow of flows) {
+};
+
+/** What creating one empty file costs on the disk folder right now: on this VM it swings from ~15 µs to ~500 µs. */
+function fileCreationMicros(root: string, n = 2000): number {
+  const dir = mkdtempSync(join(root, 'cf-probe-'));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) closeSync(openSync(join(dir, `${i}.wav`), 'w'));
+  const us = ((performance.now() - t0) * 1000) / n;
+  rmSync(dir, { recursive: true, force: true });
+  return us;
+}
+
+// One flow per process (bench/run.ts passes its name), so each flow's peak memory is its own.
+const name = process.argv[2] ?? 'users';
+const flow = flows[name];
+if (!flow) throw new Error(`unknown flow "${name}" (${Object.keys(flows).join(', ')})`);
+if (flow.mediaRoot && !existsSync(flow.mediaRoot)) {
+  console.log(`simulated calls: ${flow.title}: skipped, no ${flow.mediaRoot} here`);
+} else {
+  const disk = process.env.CALLFLOW_BENCH_DIR ?? tmpdir();
   console.log(`simulated calls: ${flow.title}; step log in a SQLite file`);
-  const rounds = await benchSimulatedCalls(flow.file, [10_000, 30_000], flow.steps);
+  if (name.startsWith('voicemail')) console.log(`  (creating an empty file in ${disk} costs ${fmt(fileCreationMicros(disk))} µs right now)`);
+  const rounds = await benchSimulatedCalls(flow.file, [10_000, 30_000], flow.steps, flow.mediaRoot ? { mediaRoot: flow.mediaRoot } : {});
   let total = 0;
   for (const r of rounds) {
     total += r.calls;
@@ -31,4 +66,5 @@ for (const flow of flows) {
         (r.messages > 0 ? `; ${fmt(r.messages)} voicemail messages, ${fmt(r.mediaMb)} MB of WAV` : ''),
     );
   }
+  removeBenchFiles();
 }

@@ -31,16 +31,25 @@ function header(dataBytes: number): Buffer {
  * without pushing megabytes of zeros through the page cache on every simulated message.
  */
 export class WavWriter {
-  private readonly dirs = new Set<string>();
+  /** Folders known to exist; shared, as every simulated call writes into the same few. */
+  private static readonly dirs = new Set<string>();
 
   write(path: string, ms: number): number {
     const dataBytes = Math.max(0, Math.round((ms * RATE) / 1000)) * BYTES_PER_SAMPLE;
     const dir = dirname(path);
-    if (!this.dirs.has(dir)) {
+    if (!WavWriter.dirs.has(dir)) {
       mkdirSync(dir, { recursive: true });
-      this.dirs.add(dir);
+      WavWriter.dirs.add(dir);
     }
-    const fd = openSync(path, 'w');
+    let fd: number;
+    try {
+      fd = openSync(path, 'w');
+    } catch (err) {
+      // The folder went away since it was made (someone cleaned up): make it again, once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(dir, { recursive: true });
+      fd = openSync(path, 'w');
+    }
     try {
       writeSync(fd, header(dataBytes));
       ftruncateSync(fd, 44 + dataBytes);
