@@ -40,9 +40,9 @@ export interface VoicemailStore {
   /**
    * Stores the message and takes its recording into storage; throws if either cannot be kept.
    * `then` runs once the message is stored and commits with it (the voicemail-to-email rows go
-   * in the same transaction): it must not throw.
+   * in the same transaction): it must not throw, and may return the notify status it ended with.
    */
-  save(message: NewVoicemail, then?: (saved: VoicemailMessage) => void): VoicemailMessage;
+  save(message: NewVoicemail, then?: (saved: VoicemailMessage) => VoicemailNotifyStatus | void): VoicemailMessage;
   list(accountId: string, boxId: string, folder: VoicemailFolder): VoicemailMessage[];
   get(id: number): VoicemailMessage | undefined;
   moveTo(id: number, folder: VoicemailFolder): void;

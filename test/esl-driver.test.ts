@@ -185,6 +185,18 @@ describe('outbound handshake and command rendering over TCP', () => {
     expect(server.liveCalls()).toEqual([UUID]);
   });
 
+  it('after CHANNEL_UUID the live call is listed under its new uuid (what show channels has), and either uuid ends it', async () => {
+    const { server, nextCall } = await driver();
+    const fs = await ScriptedFs.dial(server.port);
+    await fs.handshake();
+    await nextCall();
+    const renamed = '11111111-2222-3333-4444-555555555555';
+    fs.write(encodeFrame({ kind: 'event', format: 'json', headers: [['Event-Name', 'CHANNEL_UUID'], ['Unique-ID', renamed], ['Old-Unique-ID', UUID]] as Header[] }));
+    await until('the new uuid', () => server.liveCalls()[0] === renamed);
+    expect(server.disconnectCall(renamed, 'gone on FreeSWITCH')).toBe(true);
+    await until('the call ended', () => server.liveCalls().length === 0);
+  });
+
   it('a sendmsg per command, its reply as the CommandAck, only the engine\'s own EXECUTE events, CHANNEL_CREATE first', async () => {
     const { server, nextCall } = await driver();
     const fs = await ScriptedFs.dial(server.port);

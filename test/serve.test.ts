@@ -104,9 +104,46 @@ describe('callflow serve', () => {
     expect((log.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n).toBe(1);
   });
 
+  it('calls still in flight when the drain time is up: their sockets close, each execution still ends and runs its post-hangup work, exit 1', async () => {
+    const dir = tempDir();
+    const peer = await labSwitch(dir, {
+      call: { from: '+14155550100', caller_id_name: 'Carol', to: '2000' },
+      devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.2, hangup_after_s: 30 } },
+    });
+    const port = await freePort();
+    const db = join(dir, 'live.db');
+    const s = serve(['--account', 'callflows/example/account.json', '--listen', `127.0.0.1:${port}`, '--no-inbound', '--db', db, '--drain-timeout', '1'], {
+      CALLFLOW_OUTBOX_DIR: join(dir, 'outbox'),
+    });
+    await s.until(() => s.err.some((l) => l.startsWith('serve: listening for FreeSWITCH')), 'listening line');
+    await peer.dial('127.0.0.1', port);
+    await s.until(() => peer.commandsReceived().some((c) => c.includes('execute-app-name: bridge')), 'bridge command');
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(1);
+    expect(s.err).toContain('serve: 1 call(s) still in flight after 1 s: closing their sockets');
+    const log = openDatabase(db);
+    expect(log.prepare('SELECT status, end_reason FROM executions').all()).toEqual([{ status: 'completed', end_reason: 'switch_disconnected' }]);
+    expect(log.prepare("SELECT status FROM effects WHERE module = 'notification'").all()).toEqual([{ status: 'ok' }]);
+  });
+
+  it('a port already in use: one line, and the process exits', async () => {
+    const port = await freePort();
+    const blocker = (await import('node:net')).createServer().listen(port, '127.0.0.1');
+    cleanup.push(() => void blocker.close());
+    const dir = tempDir();
+    const s = serve(['--account', 'callflows/example/account.json', '--listen', `127.0.0.1:${port}`, '--no-inbound', '--db', join(dir, 'x.db')], {
+      CALLFLOW_OUTBOX_DIR: join(dir, 'outbox'),
+    });
+    expect(await Promise.race([s.exited, new Promise((r) => setTimeout(() => r('still running'), 8000))])).toBe(1);
+    expect(s.err.some((l) => l.includes('EADDRINUSE'))).toBe(true);
+  });
+
   it('bad settings: one line naming the place, exit 2', async () => {
     const s = serve(['--account', 'callflows/example/account.json', '--listen', 'nowhere:99999'], {});
     expect(await s.exited).toBe(2);
     expect(s.err).toEqual(['callflow serve: --listen must be host:port or a port from 1 to 65535 (got "nowhere:99999")']);
+    const t = serve(['--account', 'callflows/example/account.json', '--leg-template', 'sofia/internal/{username},evil'], {});
+    expect(await t.exited).toBe(2);
+    expect(t.err).toEqual(['callflow serve: --leg-template "sofia/internal/{username},evil": it may not contain , | [ ] ^, spaces or control characters']);
   });
 });

@@ -45,6 +45,17 @@ describe('voicemail check: finding the box and logging in', () => {
     expect(JSON.stringify(r.detail.steps)).not.toContain('1111');
   });
 
+  it('PIN key presses reach the step log without their digits', async () => {
+    const r = await vmSession().run(stranger([...login, press('#', 'vm-main_menu')]));
+    const digits = r.detail.events.filter((e) => e.name === 'DTMF').map((e) => (JSON.parse(e.headers as string) as Record<string, string>)['DTMF-Digit']);
+    // the box number is not a secret; the PIN is; the '#' ending the PIN may come after collection
+    expect(digits.slice(0, 5)).toEqual(['2', '0', '0', '0', '#']);
+    expect(digits.slice(5, 9)).toEqual(['masked', 'masked', 'masked', 'masked']);
+    // nowhere else either: of 1234 only the 2 of box 2000 appears
+    expect(digits.filter((d) => /^[1-4]$/.test(d!))).toEqual(['2']);
+    expect(notes(r)).toContain('box 2000: PIN accepted');
+  });
+
   it('a box without a PIN cannot be checked by a stranger', async () => {
     const r = await vmSession(vmAccount({ alice: { pin: undefined } })).run(stranger([press('2000#', 'vm-enter_id')]));
     expect(played(r)).toEqual(['vm-enter_id', 'vm-no_access']);

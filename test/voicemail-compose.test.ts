@@ -235,7 +235,7 @@ describe('voicemail-to-email recipients', () => {
     const templates = [{ id: 'voicemail_to_email', from: 'pbx@test.local', subject: 'Voicemail {{ voicemail.box', text: 'x' }];
     const { s, r, rows } = await outboxFor({ notify_email_addresses: ['desk@test.local'] }, { notification_templates: templates });
     expect(rows).toEqual([]);
-    expect(s.store().count('acc-1', 'vm-alice').new).toBe(1);
+    expect(s.store().list('acc-1', 'vm-alice', 'new').map((m) => m.notifyStatus)).toEqual(['failed']);
     expect(notes(r).find((n) => n.startsWith('voicemail_new not sent:'))).toBe('voicemail_new not sent: template voicemail_to_email: subject: output "{{ voicemail.box" not closed, line:1, col:11; the message stays new');
     expect(execution(r).message_left).toBe(1);
   });

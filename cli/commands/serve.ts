@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { SchemaValidator } from '../../engine/documents/validator.ts';
 import { loadAccountBundle } from '../../engine/documents/load.ts';
 import { AccountView } from '../../engine/call/account-view.ts';
@@ -5,6 +7,7 @@ import { UsageError } from '../../engine/errors.ts';
 import { RandomIds, SystemClock } from '../../engine/providers.ts';
 import { Router } from '../../engine/routing.ts';
 import { InboundConnection, startOutboundServer } from '../../integrations/freeswitch/index.ts';
+import { legTemplateProblem } from '../../integrations/freeswitch/dial-string.ts';
 import { hostPort } from '../../integrations/live/host-port.ts';
 import { LiveEngine } from '../../integrations/live/live-engine.ts';
 import { notificationSettings } from '../../integrations/notify/config.ts';
@@ -62,6 +65,8 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     const password = flagOrEnv(values['esl-password'], io.env.CALLFLOW_ESL_PASSWORD) ?? 'ClueCon';
     const legTemplate = flagOrEnv(values['leg-template'], io.env.CALLFLOW_LEG_TEMPLATE);
     const drainS = positiveInt('drain-timeout', values['drain-timeout'], 60);
+    const templateProblem = legTemplate === undefined ? undefined : legTemplateProblem(legTemplate);
+    if (templateProblem) throw new UsageError(`serve: --leg-template "${legTemplate}": ${templateProblem}`);
 
     const registry = createRegistry();
     const loaded = loadAccountBundle(values.account, { registry, validator: new SchemaValidator() });
@@ -79,55 +84,69 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     // stdout carries one line per call (the LiveEngine's info); stderr problems and lifecycle.
     const logger = { info: () => {}, warn: (l: string) => io.err(l) };
     const callLog = { info: (l: string) => io.out(l), warn: (l: string) => io.err(l) };
+    const recordingDir = resolve(typeof values.recordings === 'string' ? values.recordings : media.recordings);
+    // FreeSWITCH gets the path in a record command: it must be one word (see integrations/freeswitch/render.ts).
+    if (/\s/.test(recordingDir)) throw new UsageError(`serve: --recordings must be a path without spaces (got "${recordingDir}")`);
+    mkdirSync(recordingDir, { recursive: true });
     const notifications = await startOutboxWorker(db, { dbFile, notifications: notificationSettings(io.env) }, logger);
-    const engine = new LiveEngine(
-      {
-        registry,
-        clock: new SystemClock(),
-        wallClock: Date,
-        ids: new RandomIds(),
-        executionIds: new RandomIds(),
-        sink: new SqliteTraceSink(db),
-        source: 'freeswitch',
-        recordingDir: typeof values.recordings === 'string' ? values.recordings : media.recordings,
-        logger,
-        outbox: notifications.outbox,
-        voicemail: new SqliteVoicemailStore(db, media.voicemail),
-      },
-      account,
-      router,
-      callLog,
-    );
-    const server = await startOutboundServer(
-      { host: listen.host, port: listen.port, logger, ...(legTemplate ? { dial: { legTemplate } } : {}) },
-      engine.onCall,
-    );
-    io.err(`serve: listening for FreeSWITCH on ${server.host}:${server.port}; account ${account.id} (${loaded.value.callflows.length} callflows); step log ${dbFile}`);
+    let server: Awaited<ReturnType<typeof startOutboundServer>> | undefined;
     let inbound: InboundConnection | undefined;
-    if (!values['no-inbound']) {
-      inbound = new InboundConnection({ host: esl.host, port: esl.port, password, calls: server, logger });
-      inbound.onState((state, why) => io.err(`serve: inbound ${esl.host}:${esl.port} ${state}${why ? `: ${why}` : ''}`));
-      inbound.start();
-    }
+    let left = 0;
+    try {
+      const engine = new LiveEngine(
+        {
+          registry,
+          clock: new SystemClock(),
+          wallClock: Date,
+          ids: new RandomIds(),
+          executionIds: new RandomIds(),
+          sink: new SqliteTraceSink(db),
+          source: 'freeswitch',
+          recordingDir,
+          logger,
+          outbox: notifications.outbox,
+          voicemail: new SqliteVoicemailStore(db, media.voicemail),
+        },
+        account,
+        router,
+        callLog,
+      );
+      server = await startOutboundServer(
+        { host: listen.host, port: listen.port, logger, ...(legTemplate ? { dial: { legTemplate } } : {}) },
+        engine.onCall,
+      );
+      io.err(`serve: listening for FreeSWITCH on ${server.host}:${server.port}; account ${account.id} (${loaded.value.callflows.length} callflows); step log ${dbFile}`);
+      if (!values['no-inbound']) {
+        inbound = new InboundConnection({ host: esl.host, port: esl.port, password, calls: server, logger });
+        inbound.onState((state, why) => io.err(`serve: inbound ${esl.host}:${esl.port} ${state}${why ? `: ${why}` : ''}`));
+        inbound.start();
+      }
 
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string): void => {
-        io.err(`serve: ${signal}: taking no new calls; waiting up to ${drainS} s for ${engine.inFlight} call(s) in flight`);
-        resolve();
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-    });
-    const left = await engine.drain(drainS * 1000);
-    if (left > 0) io.err(`serve: ${left} call(s) still in flight after ${drainS} s: their sockets are closed now`);
-    await server.close();
-    await inbound?.close();
-    const delivery = await notifications.worker.drain(10_000);
-    await notifications.worker.close();
-    if (delivery.pending > 0) io.err(`serve: ${delivery.pending} message(s) still pending in the outbox`);
-    db.close();
+      await new Promise<void>((resolveStop) => {
+        const stop = (signal: string): void => {
+          io.err(`serve: ${signal}: taking no new calls; waiting up to ${drainS} s for ${engine.inFlight} call(s) in flight`);
+          resolveStop();
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      left = await engine.drain(drainS * 1000);
+      if (left > 0) io.err(`serve: ${left} call(s) still in flight after ${drainS} s: closing their sockets`);
+      await server.close();
+      server = undefined;
+      // A closed socket ends its execution as switch_disconnected, post-hangup work included: let that land.
+      if (left > 0 && (await engine.drain(10_000)) > 0) io.err(`serve: ${engine.inFlight} execution(s) did not finish`);
+    } finally {
+      // Also on a failed start (a busy port): nothing may keep the process alive.
+      await server?.close();
+      await inbound?.close();
+      const delivery = await notifications.worker.drain(10_000).catch(() => ({ pending: -1 }));
+      await notifications.worker.close();
+      if (delivery.pending > 0) io.err(`serve: ${delivery.pending} message(s) still pending in the outbox`);
+      db.close();
+    }
     io.err('serve: stopped');
-    return 0;
+    return left > 0 ? 1 : 0;
   },
 };
 

@@ -57,13 +57,13 @@ length, when it was left (call time), and what became of its voicemail-to-email.
       throw new UsageError(`voicemail list: --folder must be one of ${FOLDERS.join(', ')} (got "${folder}")`);
     }
     const { store, close } = openStore(values, io.env);
-    const all = store.listAll({
+    const rows = store.listAll({
       box: positionals[0]!,
       ...(typeof values.account === 'string' ? { accountId: values.account } : {}),
+      ...(folder ? { folder: folder as VoicemailFolder } : {}),
       limit: positiveInt('limit', values.limit, 50),
     });
     close();
-    const rows = folder ? all.filter((m) => m.folder === folder) : all;
     if (rows.length === 0) io.out(`no messages in box ${printable(positionals[0]!)}${folder ? ` (${folder})` : ''}`);
     for (const m of rows) io.out(messageLine(m));
     return 0;

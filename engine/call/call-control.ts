@@ -86,6 +86,8 @@ export interface CallControl {
   /** Reads DTMF pressed since the last flush, waiting as needed. Resolves with what was collected. */
   collectDigits(opts: { maxDigits: number; timeoutMs: number; interdigitMs: number; terminators?: string }): Promise<string>;
   flushDigits(): void;
+  /** While on, the step log records DTMF key presses without their digit (a PIN being entered). */
+  maskDigits(on: boolean): void;
   sleep(ms: number): Promise<void>;
   hangup(cause?: HangupCause): Promise<void>;
   setVariable(name: string, value: string): Promise<void>;

@@ -159,7 +159,8 @@ export class Call implements CallControl {
   }
 
   private onEvent(e: ChannelEvent): void {
-    this.deps.trace.event(e);
+    // A PIN is a secret: while digits are masked the step log gets the key press, not the key.
+    this.deps.trace.event(this.digitsMasked && e.name === 'DTMF' ? { ...e, headers: { ...e.headers, 'DTMF-Digit': 'masked' } } : e);
     const at = this.deps.clock.now();
     const wasGone = this.gone;
     switch (e.name) {
@@ -302,6 +303,12 @@ export class Call implements CallControl {
 
   variable(name: string): string | undefined {
     return this.variables.get(name);
+  }
+
+  private digitsMasked = false;
+
+  maskDigits(on: boolean): void {
+    this.digitsMasked = on;
   }
 
   markMessageLeft(): void {

@@ -58,3 +58,17 @@ export function renderDialString(cmd: BridgeCommand, options: DialStringOptions 
   });
   return `{${globals.join(',')}}${legs.join(cmd.strategy === 'single' ? '|' : ',')}`;
 }
+
+/**
+ * Why a leg template cannot work, or undefined: checked once at startup, so a bad setting is one
+ * line then and not a failed bridge on every call. Outside its placeholders a template may not
+ * hold what separates or decorates legs in a dial string (`, | [ ] { } ^`), whitespace or control
+ * characters, and it must name the device (`{username}` or `{deviceId}`).
+ */
+export function legTemplateProblem(template: string): string | undefined {
+  const rest = template.replace(PLACEHOLDER, '');
+  if (/\{|\}/.test(rest)) return 'only {username}, {realm}, {deviceId} and {ownerId} may stand in braces';
+  if (/[,|[\]^\s\u0000-\u001f\u007f]/.test(rest)) return 'it may not contain , | [ ] ^, spaces or control characters';
+  if (!/\{(username|deviceId)\}/.test(template)) return 'it must contain {username} or {deviceId}';
+  return undefined;
+}

@@ -34,9 +34,12 @@ export interface OutboundServer {
   readonly port: number;
   /** Bytes read and written on every call socket so far (closed ones included). */
   wireStats(): WireStats;
-  /** Channel uuids of the calls handed to the engine and not ended. */
+  /**
+   * The calls handed to the engine and not ended, by the uuid FreeSWITCH knows each channel by
+   * now (what `show channels` lists, after any CHANNEL_UUID change).
+   */
   liveCalls(): string[];
-  /** Drops one call's socket (the engine sees CHANNEL_DISCONNECTED). False if no such live call. */
+  /** Drops one call's socket (the engine sees CHANNEL_DISCONNECTED), by its current or first uuid. False if no such live call. */
   disconnectCall(uuid: string, why: string): boolean;
   /** Stops listening and drops every call socket still open. */
   close(): Promise<void>;
@@ -122,9 +125,9 @@ export async function startOutboundServer(options: OutboundServerOptions, onCall
       }
       return { bytesIn, bytesOut };
     },
-    liveCalls: () => live().map((s) => s.channelUuid!),
+    liveCalls: () => live().map((s) => s.switchUuid ?? s.channelUuid!),
     disconnectCall(uuid, why) {
-      const s = live().find((x) => x.channelUuid === uuid);
+      const s = live().find((x) => x.channelUuid === uuid || x.switchUuid === uuid);
       if (!s) return false;
       s.disconnect(why);
       return true;

@@ -109,6 +109,11 @@ export class OutboundSession implements Switch {
     void this.handshake(connect, subscribed).catch((err) => this.abandon(`handshake failed: ${oneLine(err)}`));
   }
 
+  /** The uuid FreeSWITCH knows the channel by now (it changes with CHANNEL_UUID; the engine keeps the first). */
+  get switchUuid(): string | null {
+    return this.wireUuid;
+  }
+
   get channelUuid(): string | null {
     return this.engineUuid;
   }

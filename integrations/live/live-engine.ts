@@ -5,15 +5,18 @@ import type { OutboundCall } from '../freeswitch/index.ts';
 import { callLine } from './call-line.ts';
 
 /**
- * The account's device a live call comes from: FreeSWITCH's `sip_from_user` (the registered
- * username), within the device's realm. That is KAZOO's authorizing_id, which `user` and
- * `voicemail` use to recognise the caller.
+ * The account's device a live call comes from: only a caller FreeSWITCH authenticated
+ * (`sip_authorized=true`, digest username `sip_auth_username` in realm `sip_auth_realm`). The
+ * From header (`sip_from_user`) is whatever the caller wrote, so it never names a device: a
+ * spoofed From would otherwise pass for the owner and skip the voicemail PIN. That is KAZOO's
+ * authorizing_id, which `user` and `voicemail` use to recognise the caller.
  */
 export function callingDevice(account: AccountView, variables: Readonly<Record<string, string>>): string | undefined {
-  const user = variables['sip_from_user'];
+  if (variables['sip_authorized'] !== 'true') return undefined;
+  const user = variables['sip_auth_username'];
   if (!user) return undefined;
-  const host = variables['sip_from_host'];
-  const d = account.bundle.devices.find((x) => x.sip.username === user && (!host || (x.sip.realm ?? account.realm) === host));
+  const realm = variables['sip_auth_realm'];
+  const d = account.bundle.devices.find((x) => x.sip.username === user && (!realm || (x.sip.realm ?? account.realm) === realm));
   return d?.id;
 }
 

@@ -8,10 +8,8 @@ export interface SinkOptions {
    * Group commit: hold finished executions and write this many per transaction (each still
    * whole or absent). For simulation batches, where one commit per call would dominate. 1 (the
    * default) records a `running` row at start and commits each execution as it ends.
-   * With group commit, one transaction stays open from the first execution of a group to its
-   * flush, so the other writes those calls make on this connection (voicemail messages, outbox
-   * messages) commit with them: one commit per group instead of several per call. Other
-   * connections (the outbox worker) see them at that commit.
+   * No transaction is held open across calls: another connection (the outbox worker) committing
+   * meanwhile would make every later write here fail (SQLITE_BUSY_SNAPSHOT) and lose the group.
    */
   readonly groupCommit?: number;
 }
@@ -57,10 +55,7 @@ export class SqliteTraceSink implements TraceSink {
   private readonly writeOne: (f: Finished) => void;
   private readonly writeMany: (list: readonly Finished[]) => void;
 
-  constructor(
-    private readonly db: Db,
-    opts: SinkOptions = {},
-  ) {
+  constructor(db: Db, opts: SinkOptions = {}) {
     this.group = Math.max(1, opts.groupCommit ?? 1);
     db.prepare(
       `UPDATE executions SET status = 'incomplete', error = 'the process ended before this execution was recorded'
@@ -103,17 +98,8 @@ export class SqliteTraceSink implements TraceSink {
     this.writeMany = db.transaction((list: readonly Finished[]) => list.forEach(write));
   }
 
-  /** Whether this sink opened the transaction the current group writes into. */
-  private ownTransaction = false;
-
   begin(start: ExecutionStart): void {
-    if (this.group > 1) {
-      if (!this.db.inTransaction) {
-        this.db.exec('BEGIN');
-        this.ownTransaction = true;
-      }
-      return;
-    }
+    if (this.group > 1) return;
     this.begun.set(start.id, Number(this.insertRunning.run(startValues(start)).lastInsertRowid));
   }
 
@@ -138,10 +124,6 @@ export class SqliteTraceSink implements TraceSink {
           }
         }
       }
-    }
-    if (this.ownTransaction) {
-      this.ownTransaction = false;
-      if (this.db.inTransaction) this.db.exec('COMMIT');
     }
   }
 

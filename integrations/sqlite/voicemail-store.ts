@@ -66,7 +66,8 @@ export class SqliteVoicemailStore implements VoicemailStore {
   private readonly listStmt: Statement;
   private readonly getStmt: Statement;
   private readonly move: Statement;
-  private readonly saveTx: (m: NewVoicemail, then?: (saved: VoicemailMessage) => void) => VoicemailMessage;
+  private readonly setNotify: Statement;
+  private readonly saveTx: (m: NewVoicemail, then?: (saved: VoicemailMessage) => VoicemailNotifyStatus | void) => VoicemailMessage;
   private readonly madeDirs = new Set<string>();
 
   constructor(
@@ -86,7 +87,8 @@ export class SqliteVoicemailStore implements VoicemailStore {
     this.listStmt = db.prepare('SELECT * FROM voicemail_messages WHERE account_id = ? AND box_id = ? AND folder = ? ORDER BY id');
     this.getStmt = db.prepare('SELECT * FROM voicemail_messages WHERE id = ?');
     this.move = db.prepare('UPDATE voicemail_messages SET folder = ?, folder_changed_at = ? WHERE id = ?');
-    this.saveTx = db.transaction((m: NewVoicemail, then?: (saved: VoicemailMessage) => void) => {
+    this.setNotify = db.prepare('UPDATE voicemail_messages SET notify_status = ? WHERE id = ?');
+    this.saveTx = db.transaction((m: NewVoicemail, then?: (saved: VoicemailMessage) => VoicemailNotifyStatus | void) => {
       const r = this.insert.run(
         m.accountId, m.boxId, m.mailbox, m.callerNumber, m.callerName, m.calleeNumber, m.callId,
         m.executionId, m.lengthMs, m.createdAt, this.wall.now(), m.notifyStatus,
@@ -101,11 +103,19 @@ export class SqliteVoicemailStore implements VoicemailStore {
       // Throws (and rolls the row back) when the switch left no file.
       const bytes = statSync(m.recordingPath).size;
       moveFile(m.recordingPath, target);
-      this.setMedia.run(target, bytes, id);
+      try {
+        this.setMedia.run(target, bytes, id);
+      } catch (err) {
+        // The row goes back: so does the file, to where the switch left it.
+        moveFile(target, m.recordingPath);
+        throw err;
+      }
       const { recordingPath: _, ...fields } = m;
       const saved: VoicemailMessage = { ...fields, id, folder: 'new', mediaPath: target, mediaBytes: bytes };
-      then?.(saved);
-      return saved;
+      const status = then?.(saved);
+      if (!status || status === saved.notifyStatus) return saved;
+      this.setNotify.run(status, id);
+      return { ...saved, notifyStatus: status };
     });
   }
 
@@ -115,7 +125,7 @@ export class SqliteVoicemailStore implements VoicemailStore {
     return out;
   }
 
-  save(message: NewVoicemail, then?: (saved: VoicemailMessage) => void): VoicemailMessage {
+  save(message: NewVoicemail, then?: (saved: VoicemailMessage) => VoicemailNotifyStatus | void): VoicemailMessage {
     return this.saveTx(message, then);
   }
 
@@ -141,9 +151,13 @@ export class SqliteVoicemailStore implements VoicemailStore {
   }
 
   /** Messages of every box of an account, newest first (for the CLI). */
-  listAll(opts: { accountId?: string; box?: string; limit: number }): VoicemailMessage[] {
+  listAll(opts: { accountId?: string; box?: string; folder?: VoicemailFolder; limit: number }): VoicemailMessage[] {
     const where: string[] = [];
     const args: unknown[] = [];
+    if (opts.folder) {
+      where.push('folder = ?');
+      args.push(opts.folder);
+    }
     if (opts.accountId) {
       where.push('account_id = ?');
       args.push(opts.accountId);

@@ -49,12 +49,18 @@ async function login(data: VoicemailData, call: CallControl, known: Vmbox | unde
       await call.playback(PROMPT.noAccess);
       return undefined;
     }
-    const pin = await menuDigits(call, [PROMPT.enterPass], VOICEMAIL_DEFAULTS.maxPinLength, interdigitMs(data, box));
+    call.maskDigits(true);
+    let pin: string;
+    try {
+      pin = await menuDigits(call, [PROMPT.enterPass], VOICEMAIL_DEFAULTS.maxPinLength, interdigitMs(data, box));
+    } finally {
+      call.maskDigits(false);
+    }
     if (pin === box.pin) {
       call.note(`box ${box.mailbox}: PIN accepted`);
       return box;
     }
-    // The digits are not logged: a PIN attempt is a secret too.
+    // Neither the digits nor (masked above) the key presses are logged: a PIN attempt is a secret too.
     call.note(`login attempt ${attempt}: wrong PIN for box ${box.mailbox}`);
     await call.playback(PROMPT.failAuth);
   }

@@ -1,6 +1,6 @@
 import type { CallControl, RecordResult } from '../../engine/call/call-control.ts';
 import { describeError } from '../../engine/errors.ts';
-import type { VoicemailMessage } from '../../engine/voicemail.ts';
+import type { VoicemailMessage, VoicemailNotifyStatus } from '../../engine/voicemail.ts';
 import type { TemplateRenderer } from '../notification/renderer.ts';
 import { afterNotifyAction, voicemailEmails, voicemailRecipients } from './email.ts';
 import type { Vmbox } from './schema.ts';
@@ -47,10 +47,10 @@ export function leaveMessage(call: CallControl, box: Vmbox, rec: RecordResult, r
   const recipients = voicemailRecipients(box, call);
   const notes: string[] = [];
   // The voicemail-to-email is queued in the same transaction as the message: both or neither.
-  const queueEmail = (message: VoicemailMessage): void => {
+  const queueEmail = (message: VoicemailMessage): VoicemailNotifyStatus => {
     if (recipients.length === 0) {
       notes.push('voicemail_new: no recipient (ignored), so no after-notify action: the message stays new (voicemail_saved)');
-      return;
+      return 'ignored';
     }
     try {
       const receipts = call.sendMessages(voicemailEmails({ call, box, message, recipients, renderer }));
@@ -60,8 +60,10 @@ export function leaveMessage(call: CallControl, box: Vmbox, rec: RecordResult, r
           `${box.include_message_on_notify ? ', audio attached' : ''}; after-notify action: ${action}` +
           `${action === 'none' ? '' : ' once every copy is sent'}`,
       );
+      return 'pending';
     } catch (err) {
       notes.push(`voicemail_new not sent: ${describeError(err).message}; the message stays new`);
+      return 'failed';
     }
   };
   let message: VoicemailMessage;
