@@ -5,9 +5,9 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { AccountView } from '../engine/call/account-view.ts';
 import { loadAccountBundle } from '../engine/documents/load.ts';
 import { SchemaValidator } from '../engine/documents/validator.ts';
-import { RandomIds, SystemClock } from '../engine/providers.ts';
 import { Router } from '../engine/routing.ts';
 import { startOutboundServer } from '../integrations/freeswitch/index.ts';
+import { liveEngineDeps } from '../integrations/live/live-deps.ts';
 import { LiveEngine } from '../integrations/live/live-engine.ts';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../integrations/sqlite/sqlite-trace-sink.ts';
@@ -47,17 +47,7 @@ const db = openDatabase(join(dir, 'steps.db'));
 const warnings: string[] = [];
 const logger = { info() {}, warn: (line: string) => void warnings.push(line) };
 const engine = new LiveEngine(
-  {
-    registry,
-    clock: new SystemClock(),
-    wallClock: Date,
-    ids: new RandomIds(),
-    executionIds: new RandomIds(),
-    sink: new SqliteTraceSink(db),
-    source: 'freeswitch',
-    recordingDir: join(dir, 'recordings'),
-    logger,
-  },
+  liveEngineDeps({ registry, sink: new SqliteTraceSink(db), recordingDir: join(dir, 'recordings'), logger }),
   new AccountView(loaded.value),
   new Router(loaded.value.callflows),
   logger,

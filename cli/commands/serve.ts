@@ -4,11 +4,11 @@ import { SchemaValidator } from '../../engine/documents/validator.ts';
 import { loadAccountBundle } from '../../engine/documents/load.ts';
 import { AccountView } from '../../engine/call/account-view.ts';
 import { UsageError } from '../../engine/errors.ts';
-import { RandomIds, SystemClock } from '../../engine/providers.ts';
 import { Router } from '../../engine/routing.ts';
 import { InboundConnection, startOutboundServer } from '../../integrations/freeswitch/index.ts';
 import { legTemplateProblem } from '../../integrations/freeswitch/dial-string.ts';
 import { hostPort } from '../../integrations/live/host-port.ts';
+import { liveEngineDeps } from '../../integrations/live/live-deps.ts';
 import { LiveEngine } from '../../integrations/live/live-engine.ts';
 import { notificationSettings } from '../../integrations/notify/config.ts';
 import { startOutboxWorker } from '../../integrations/notify/worker-client.ts';
@@ -94,19 +94,14 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     let left = 0;
     try {
       const engine = new LiveEngine(
-        {
+        liveEngineDeps({
           registry,
-          clock: new SystemClock(),
-          wallClock: Date,
-          ids: new RandomIds(),
-          executionIds: new RandomIds(),
           sink: new SqliteTraceSink(db),
-          source: 'freeswitch',
           recordingDir,
           logger,
           outbox: notifications.outbox,
           voicemail: new SqliteVoicemailStore(db, media.voicemail),
-        },
+        }),
         account,
         router,
         callLog,
