@@ -145,5 +145,8 @@ describe('callflow serve', () => {
     const t = serve(['--account', 'callflows/example/account.json', '--leg-template', 'sofia/internal/{username},evil'], {});
     expect(await t.exited).toBe(2);
     expect(t.err).toEqual(['callflow serve: --leg-template "sofia/internal/{username},evil": it may not contain , | [ ] ^, spaces or control characters']);
+    const u = serve(['--account', 'callflows/example/account.json', '--sound-template', 'prompts/x.wav'], {});
+    expect(await u.exited).toBe(2);
+    expect(u.err).toEqual(['callflow serve: --sound-template must contain {name} and no spaces, control characters or ${ (got "prompts/x.wav")']);
   });
 });

@@ -25,7 +25,7 @@ export const serveCommand: Command = {
   name: 'serve',
   usage:
     'callflow serve --account FILE [--listen HOST:PORT] [--esl HOST:PORT] [--esl-password PW] [--no-inbound] [--db FILE] ' +
-    '[--recordings DIR] [--leg-template T] [--drain-timeout S]',
+    '[--recordings DIR] [--leg-template T] [--sound-template T] [--drain-timeout S]',
   summary: "run live calls from FreeSWITCH's outbound sockets through the account's callflows",
   help: `Listens for FreeSWITCH's outbound event sockets (dialplan: socket <host>:<port> async full),
 routes each call's destination number to a callflow of the account bundle, and records every
@@ -42,6 +42,9 @@ stdout when it ends.
                          and this process can read; default recordings/ beside the step log)
   --leg-template T       dial string per device ($CALLFLOW_LEG_TEMPLATE; default
                          user/{username}@{realm}, e.g. sofia/internal/{username}@{realm})
+  --sound-template T     the file a prompt name is played as, relative to FreeSWITCH's
+                         sound_prefix ($CALLFLOW_SOUND_TEMPLATE; default {name}.wav; names
+                         starting vm- are looked for under voicemail/), e.g. {name}.mp3
   --drain-timeout S      on SIGTERM/SIGINT: stop taking calls and give the ones in flight this
                          long to finish, post-hangup work included (default 60)
 
@@ -55,6 +58,7 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     db: { type: 'string' },
     recordings: { type: 'string' },
     'leg-template': { type: 'string' },
+    'sound-template': { type: 'string' },
     'drain-timeout': { type: 'string' },
   },
   async run({ values, positionals }, io) {
@@ -64,6 +68,10 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     const esl = hostPort(flagOrEnv(values.esl, io.env.CALLFLOW_ESL) ?? '127.0.0.1:8021', '127.0.0.1', '--esl');
     const password = flagOrEnv(values['esl-password'], io.env.CALLFLOW_ESL_PASSWORD) ?? 'ClueCon';
     const legTemplate = flagOrEnv(values['leg-template'], io.env.CALLFLOW_LEG_TEMPLATE);
+    const soundTemplate = flagOrEnv(values['sound-template'], io.env.CALLFLOW_SOUND_TEMPLATE);
+    if (soundTemplate !== undefined && (!soundTemplate.includes('{name}') || /[\s\u0000-\u001f]|\$\{/.test(soundTemplate))) {
+      throw new UsageError(`serve: --sound-template must contain {name} and no spaces, control characters or \${ (got "${soundTemplate}")`);
+    }
     const drainS = positiveInt('drain-timeout', values['drain-timeout'], 60);
     const templateProblem = legTemplate === undefined ? undefined : legTemplateProblem(legTemplate);
     if (templateProblem) throw new UsageError(`serve: --leg-template "${legTemplate}": ${templateProblem}`);
@@ -107,7 +115,13 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
         callLog,
       );
       server = await startOutboundServer(
-        { host: listen.host, port: listen.port, logger, ...(legTemplate ? { dial: { legTemplate } } : {}) },
+        {
+          host: listen.host,
+          port: listen.port,
+          logger,
+          ...(legTemplate ? { dial: { legTemplate } } : {}),
+          ...(soundTemplate ? { sounds: { template: soundTemplate } } : {}),
+        },
         engine.onCall,
       );
       io.err(`serve: listening for FreeSWITCH on ${server.host}:${server.port}; account ${account.id} (${loaded.value.callflows.length} callflows); step log ${dbFile}`);
