@@ -1,4 +1,5 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SchemaValidator } from '../../engine/documents/validator.ts';
@@ -14,7 +15,21 @@ import { findExecution, loadExecution, type ExecutionDetail } from '../../integr
 import { testRegistry } from './test-modules.ts';
 import type { Outbox } from '../../engine/outbox.ts';
 
-export const tempDir = (prefix = 'cf-test-'): string => mkdtempSync(join(tmpdir(), prefix));
+const made: string[] = [];
+// A test file's folders go when its tests are done (vitest runs this hook of the file that
+// imported this module), unless CALLFLOW_KEEP_TEST_FILES is set, to look at a failing test's
+// databases and files.
+afterAll(() => {
+  if (process.env.CALLFLOW_KEEP_TEST_FILES) return;
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder under the OS temp dir, removed when this test process exits. */
+export function tempDir(prefix = 'cf-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
 
 export function writeJson(file: string, value: unknown): string {
   mkdirSync(dirname(file), { recursive: true });
