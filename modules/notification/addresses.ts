@@ -9,3 +9,6 @@ export const isE164 = (s: string): boolean => /^\+[1-9][0-9]{1,14}$/.test(s);
 export function unique<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
 }
+
+/** Header text may never carry a line break (header injection) or other control characters. */
+export const headerText = (s: string): string => s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();

@@ -1,7 +1,7 @@
 import type { AccountView } from '../../engine/call/account-view.ts';
 import type { FinalCallState } from '../../engine/call/call-control.ts';
 import type { OutboundMessage } from '../../engine/outbox.ts';
-import { isSafeEmail, unique } from './addresses.ts';
+import { headerText, isSafeEmail, unique } from './addresses.ts';
 import { buildMacros } from './macros.ts';
 import { emailAddresses, resolveRecipients } from './recipients.ts';
 import { TemplateError, type TemplateRenderer } from './renderer.ts';
@@ -12,8 +12,6 @@ export interface Composition {
   readonly notes: string[];
 }
 
-/** Header text may never carry a line break (header injection) or other control characters. */
-const oneLine = (s: string): string => s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 
 /**
  * Everything one notification sends: for each medium, the recipients resolved now, the
@@ -48,7 +46,7 @@ export function compose(input: {
     const values = buildMacros(input.state, account, data, callflowTo, input.sentAt);
     if (medium === 'email') {
       if (template.from !== undefined && !isSafeEmail(template.from)) {
-        throw new TemplateError(templateId, 'from', `"${oneLine(template.from)}" is not a valid address`);
+        throw new TemplateError(templateId, 'from', `"${headerText(template.from)}" is not a valid address`);
       }
       const h = emailAddresses(template, callflowTo, account);
       const envelope = unique([...h.to, ...h.cc, ...h.bcc]);
@@ -56,7 +54,7 @@ export function compose(input: {
         notes.push('email: no recipient (none resolved, none in the template): nothing sent');
         continue;
       }
-      const subject = oneLine(renderer.render(templateId, 'subject', template.subject, values, 'text'));
+      const subject = headerText(renderer.render(templateId, 'subject', template.subject, values, 'text'));
       const text = template.text === undefined ? undefined : renderer.render(templateId, 'text', template.text, values, 'text');
       const html = template.html === undefined ? undefined : renderer.render(templateId, 'html', template.html, values, 'html');
       const replyTo = template.reply_to && isSafeEmail(template.reply_to) ? template.reply_to : undefined;

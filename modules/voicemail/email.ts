@@ -2,7 +2,7 @@ import { basename, extname } from 'node:path';
 import type { CallControl } from '../../engine/call/call-control.ts';
 import type { OutboundMessage } from '../../engine/outbox.ts';
 import type { VoicemailMessage } from '../../engine/voicemail.ts';
-import { isSafeEmail, unique } from '../notification/addresses.ts';
+import { headerText, isSafeEmail, unique } from '../notification/addresses.ts';
 import { callerId, dateParts } from '../notification/macros.ts';
 import { TemplateError, type TemplateRenderer } from '../notification/renderer.ts';
 import type { NotificationTemplate } from '../notification/schema.ts';
@@ -23,8 +23,6 @@ const DEFAULT_TEMPLATE: NotificationTemplate = {
     '<b>{{ caller_id.name_number }}</b>, left {{ date_called.local }}, {{ voicemail.length }} long.</p>',
 };
 
-/** Header text may never carry a line break (header injection) or other control characters. */
-const oneLine = (s: string): string => s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 
 const hms = (ms: number): string => {
   const s = Math.round(ms / 1000);
@@ -65,7 +63,7 @@ export function voicemailEmails(input: {
   const own = call.account.bundle.notificationTemplates.find((t) => t.id === VOICEMAIL_TEMPLATE_ID) as NotificationTemplate | undefined;
   const template = own && own.enabled !== false ? own : DEFAULT_TEMPLATE;
   if (template.from !== undefined && !isSafeEmail(template.from)) {
-    throw new TemplateError(template.id, 'from', `"${oneLine(template.from)}" is not a valid address`);
+    throw new TemplateError(template.id, 'from', `"${headerText(template.from)}" is not a valid address`);
   }
   const owner = box.owner_id ? call.account.user(box.owner_id) : undefined;
   const tz = call.account.timezone;
@@ -91,7 +89,7 @@ export function voicemailEmails(input: {
       file_size: message.mediaBytes,
     },
   };
-  const subject = oneLine(renderer.render(template.id, 'subject', template.subject, values, 'text'));
+  const subject = headerText(renderer.render(template.id, 'subject', template.subject, values, 'text'));
   const text = template.text === undefined ? undefined : renderer.render(template.id, 'text', template.text, values, 'text');
   const html = template.html === undefined ? undefined : renderer.render(template.id, 'html', template.html, values, 'html');
   const attachments = box.include_message_on_notify
