@@ -8,6 +8,9 @@ import { joinPointer } from './pointer.ts';
 import type { SchemaValidator } from './validator.ts';
 import { compilePattern } from '../routing.ts';
 
+/** A path written in a document: relative to that document's folder, unless absolute. */
+export const besideFile = (documentFile: string, p: string): string => (isAbsolute(p) ? p : join(dirname(documentFile), p));
+
 /** A finding that does not stop a document from loading (KAZOO logs these and carries on). */
 export class DocumentWarning {
   constructor(
@@ -141,7 +144,7 @@ export function loadAccountBundle(file: string, ctx: LoadContext): LoadResult<Ac
   (raw.callflows as unknown[]).forEach((entry, i) => {
     const result =
       typeof entry === 'string'
-        ? loadCallflowFile(isAbsolute(entry) ? entry : join(dirname(file), entry), ctx)
+        ? loadCallflowFile(besideFile(file, entry), ctx)
         : checkCallflow(entry, file, joinPointer('', 'callflows', i), ctx);
     warnings.push(...result.warnings);
     if (result.ok) callflows.push(result.value);

@@ -1,6 +1,5 @@
-import { dirname, isAbsolute, join } from 'node:path';
 import { AccountView } from '../../engine/call/account-view.ts';
-import { loadAccountBundle, loadCallflowFile, readJsonFile, type LoadContext, type LoadResult, type DocumentWarning } from '../../engine/documents/load.ts';
+import { besideFile, loadAccountBundle, loadCallflowFile, readJsonFile, type LoadContext, type LoadResult, type DocumentWarning } from '../../engine/documents/load.ts';
 import { joinPointer } from '../../engine/documents/pointer.ts';
 import type { LoadedCallflow } from '../../engine/documents/types.ts';
 import { DocumentError } from '../../engine/errors.ts';
@@ -18,9 +17,6 @@ export interface LoadedScenario {
   readonly account: LoadedAccount;
   readonly callflow?: LoadedCallflow;
 }
-
-/** A path written in a document: relative to the document's folder, unless absolute. */
-const beside = (base: string, p: string): string => (isAbsolute(p) ? p : join(base, p));
 
 /** Account bundles shared by the scenarios of one batch, loaded once per file. */
 export type AccountCache = Map<string, LoadResult<LoadedAccount>>;
@@ -51,14 +47,13 @@ export function loadScenario(file: string, ctx: LoadContext, cache: AccountCache
   if (!scenario.callflow && !scenario.call.to) {
     errors.push(new DocumentError(file, '/call', 'needs "to" (a number to route) unless the scenario names a "callflow"'));
   }
-  const base = dirname(file);
-  const account = loadAccount(beside(base, scenario.account), ctx, cache);
+  const account = loadAccount(besideFile(file, scenario.account), ctx, cache);
   warnings.push(...account.warnings);
   if (!account.ok) return { ok: false, errors: [...errors, ...account.errors], warnings };
 
   let callflow: LoadedCallflow | undefined;
   if (scenario.callflow) {
-    const cf = loadCallflowFile(beside(base, scenario.callflow), ctx);
+    const cf = loadCallflowFile(besideFile(file, scenario.callflow), ctx);
     warnings.push(...cf.warnings);
     if (cf.ok) callflow = cf.value;
     else errors.push(...cf.errors);

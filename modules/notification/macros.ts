@@ -49,6 +49,12 @@ function zone(ms: number, timeZone: string): { offsetMs: number; abbr: string } 
 
 const two = (n: number): string => String(n).padStart(2, '0');
 
+/** "00:01:05": a duration as teletype's macros show it (voicemail.length). */
+export function hoursMinutesSeconds(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return `${two(Math.floor(s / 3600))}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
+}
+
 /** "2026-01-05 09:00:00 EST": the moment in the zone, to the second. */
 export function dateParts(ms: number, timeZone: string): string {
   const z = timeZone === 'UTC' ? { offsetMs: 0, abbr: 'UTC' } : zone(ms, timeZone);

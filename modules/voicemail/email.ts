@@ -3,7 +3,7 @@ import type { CallControl } from '../../engine/call/call-control.ts';
 import type { OutboundMessage } from '../../engine/outbox.ts';
 import type { VoicemailMessage } from '../../engine/voicemail.ts';
 import { headerText, isSafeEmail, unique } from '../notification/addresses.ts';
-import { callerId, dateParts } from '../notification/macros.ts';
+import { callerId, dateParts, hoursMinutesSeconds } from '../notification/macros.ts';
 import { TemplateError, type TemplateRenderer } from '../notification/renderer.ts';
 import type { NotificationTemplate } from '../notification/schema.ts';
 import type { Vmbox } from './schema.ts';
@@ -23,12 +23,6 @@ const DEFAULT_TEMPLATE: NotificationTemplate = {
     '<b>{{ caller_id.name_number }}</b>, left {{ date_called.local }}, {{ voicemail.length }} long.</p>',
 };
 
-
-const hms = (ms: number): string => {
-  const s = Math.round(ms / 1000);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${two(Math.floor(s / 3600))}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
-};
 
 /**
  * Teletype's voicemail_to_email recipients: the box's notify_email_addresses plus the owner's
@@ -82,7 +76,7 @@ export function voicemailEmails(input: {
       vmbox_name: box.name ?? box.mailbox,
       box: box.mailbox,
       msg_id: String(message.id),
-      length: hms(message.lengthMs),
+      length: hoursMinutesSeconds(message.lengthMs),
       transcription: '',
       file_name: fileName,
       file_type: extname(fileName).slice(1),
