@@ -1,4 +1,3 @@
-import { createActor, type Actor } from 'xstate';
 import { ChannelGoneError, OutboxMissingError } from '../errors.ts';
 import type { Outbox, OutboundMessage, OutboxReceipt } from '../outbox.ts';
 import type { VoicemailStore } from '../voicemail.ts';
@@ -15,17 +14,11 @@ import type {
   PostHangupHandler,
   RecordResult,
 } from './call-control.ts';
-import { channelMachine, type ChannelFacts, type ChannelInput } from './channel-machine.ts';
+import type { ChannelFacts, ChannelInput } from './channel-machine.ts';
+import { ChannelState } from './channel-state.ts';
 import { CommandTracker, type Completion } from './command-tracker.ts';
 import { DigitBuffer } from './digit-buffer.ts';
 import { PostHangupHandlers } from './post-hangup.ts';
-
-/**
- * Whether the channel machine, in a given state, does anything with an event type. The machine
- * has no guards, so the answer depends on the state alone: ask xstate once per pair, then skip
- * events that would change nothing (each xstate event has a real cost).
- */
-const channelListens = new Map<string, boolean>();
 
 /** How long each kind of command may take before it fails as a timeout (ms). */
 const QUICK_COMMAND_MS = 10_000;
@@ -63,7 +56,7 @@ export interface ChannelListener {
 export class Call implements CallControl {
   readonly handlers = new PostHangupHandlers();
   lastModule: string | undefined;
-  private readonly channel: Actor<typeof channelMachine>;
+  private readonly channel: ChannelState;
   private readonly commands: CommandTracker;
   private readonly digits: DigitBuffer;
   private readonly variables = new Map<string, string>();
@@ -76,7 +69,7 @@ export class Call implements CallControl {
     readonly info: CallInfo,
     private readonly deps: CallDeps,
   ) {
-    this.channel = createActor(channelMachine, { clock: deps.clock, input: { createdAt: deps.clock.now() } });
+    this.channel = new ChannelState(deps.clock.now());
     this.commands = new CommandTracker(deps.sw, info.callId, deps.clock, deps.ids, deps.trace);
     this.digits = new DigitBuffer(deps.clock);
   }
@@ -104,7 +97,6 @@ export class Call implements CallControl {
 
   start(listener: ChannelListener): void {
     this.listener = listener;
-    this.channel.start();
     this.unsubscribe = this.deps.sw.subscribe(this.info.callId, (e) => this.onEvent(e));
   }
 
@@ -112,28 +104,19 @@ export class Call implements CallControl {
   stop(): void {
     this.unsubscribe();
     this.commands.failAll();
-    this.channel.stop();
     this.digits.close();
   }
 
-  /** Feeds the channel machine an event, unless its current state ignores that type. */
   private feed(input: ChannelInput): void {
-    const snapshot = this.channel.getSnapshot();
-    const key = `${String(snapshot.value)}|${input.type}`;
-    let listens = channelListens.get(key);
-    if (listens === undefined) {
-      listens = snapshot.can(input);
-      channelListens.set(key, listens);
-    }
-    if (listens) this.channel.send(input);
+    this.channel.feed(input);
   }
 
   private get facts(): ChannelFacts {
-    return this.channel.getSnapshot().context;
+    return this.channel.current.context;
   }
 
   private get stateName(): string {
-    return String(this.channel.getSnapshot().value);
+    return String(this.channel.current.value);
   }
 
   get answered(): boolean {
