@@ -34,6 +34,13 @@ describe('determinism', () => {
     const rowsA = dump(a.db);
     expect(rowsA.steps!.length).toBe(2);
     expect(rowsA.channel_events!.length).toBeGreaterThan(8);
+    // The event's name and channel uuid are columns; its headers do not repeat them.
+    const create = rowsA.channel_events![0] as { name: string; uuid: string; headers: string };
+    expect(create.name).toBe('CHANNEL_CREATE');
+    expect(create.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(create.headers)).toMatchObject({ 'Caller-Caller-ID-Name': 'Ann', 'Answer-State': 'ringing' });
+    expect(Object.keys(JSON.parse(create.headers))).not.toContain('Event-Name');
+    expect(Object.keys(JSON.parse(create.headers))).not.toContain('Unique-ID');
     expect(dump(b.db)).toEqual(rowsA);
   });
 

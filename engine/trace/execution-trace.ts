@@ -55,13 +55,16 @@ export class ExecutionTrace implements ExecutionRows {
   }
 
   event(e: ChannelEvent): void {
+    // The name and the channel uuid have their own columns; repeating them in every row's
+    // headers was a third of the step log's event bytes.
+    const { 'Event-Name': _name, 'Unique-ID': _uuid, ...headers } = e.headers;
     this.events.push({
       ord: ++this.ord,
       at: this.clock.now(),
       step_seq: this.current?.seq ?? null,
       uuid: e.uuid,
       name: e.name,
-      headers: JSON.stringify(e.headers),
+      headers: JSON.stringify(headers),
     });
   }
 
