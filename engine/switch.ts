@@ -85,6 +85,11 @@ export interface BridgeEndpoint {
 export type SwitchCommand =
   | { readonly app: 'answer' }
   | { readonly app: 'playback'; readonly file: string; readonly terminators?: string }
+  /**
+   * KAZOO's default say (name_spelled, pronounced): one application that speaks `text` character
+   * by character (`digits/2`, `digits/0`...), each file reported as a playback.
+   */
+  | { readonly app: 'say'; readonly text: string; readonly terminators?: string }
   | {
       readonly app: 'record';
       readonly path: string;

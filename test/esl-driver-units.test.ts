@@ -211,6 +211,13 @@ describe('rendering SwitchCommands', () => {
     expect(play!.callCommand === 'execute' && play!.eventUuid).toBe('app-1');
   });
 
+  it("say is KAZOO's say_command: one application, language, name_spelled, pronounced, then the text", () => {
+    expect(apps(render({ app: 'say', text: '2000', terminators: '0123456789*#' }))).toEqual([
+      '(internal) set playback_terminators=0123456789*#',
+      'say en name_spelled pronounced 2000',
+    ]);
+  });
+
   it('bridge sets continue_on_fail and hangup_after_bridge on the channel once', () => {
     const state = { bridgeVariablesSet: false };
     expect(apps(render(bridge(), state)).slice(0, 2)).toEqual(['(internal) set continue_on_fail=true', '(internal) set hangup_after_bridge=false']);
@@ -230,6 +237,8 @@ describe('rendering SwitchCommands', () => {
     ['variable expansion in a set value', { app: 'set', name: 'x', value: '${system(rm -rf /)}' }],
     ['a "=" in a set name', { app: 'set', name: 'a=b', value: '1' }],
     ['whitespace in a record path', { app: 'record', path: '/rec/a.wav 1 2 3', limitSeconds: 1 }],
+    ['whitespace in text to say', { app: 'say', text: '2000 en name_spelled' }],
+    ['a line break in text to say', { app: 'say', text: '1\nsendmsg' }],
     ['a non-digit terminator', { app: 'playback', file: 'x', terminators: '1\n' }],
     ['an unknown hangup cause', { app: 'hangup', cause: 'NORMAL_CLEARING\nx' as 'NORMAL_CLEARING' }],
     ['a fractional-free number that is not finite', { app: 'sleep', ms: Number.POSITIVE_INFINITY }],

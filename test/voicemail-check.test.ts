@@ -24,7 +24,7 @@ describe('voicemail check: finding the box and logging in', () => {
     expect(notes(r)).toContain('box 2000: PIN accepted');
     expect(played(r)).toEqual([
       'vm-enter_id', 'vm-enter_pass',
-      'vm-you_have', 'digits/2', 'vm-new_messages', 'digits/0', 'vm-saved_messages', 'vm-main_menu',
+      'vm-you_have', 'say:2', 'vm-new_messages', 'say:0', 'vm-saved_messages', 'vm-main_menu',
       'vm-goodbye',
     ]);
     expect(notes(r)).toContain('message-waiting update for box 2000: 2 new, 0 saved');
@@ -120,8 +120,8 @@ describe('voicemail check: listening', () => {
     const p = played(r);
     const listened = p.slice(p.indexOf('vm-main_menu') + 1, p.lastIndexOf('vm-you_have'));
     expect(listened).toEqual([
-      'vm-message_number', 'digits/1', m1!.mediaPath, 'vm-message_menu', 'vm-saved',
-      'vm-message_number', 'digits/2', m2!.mediaPath, 'vm-message_menu', 'vm-deleted',
+      'vm-message_number', 'say:1', m1!.mediaPath, 'vm-message_menu', 'vm-saved',
+      'vm-message_number', 'say:2', m2!.mediaPath, 'vm-message_menu', 'vm-deleted',
       'vm-no_more_messages',
     ]);
     expect(s.store().get(m1!.id)!.folder).toBe('saved');

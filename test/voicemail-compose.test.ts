@@ -6,7 +6,7 @@ import { callflow, path } from './support/sim.ts';
 import { caller, notes, played, recordCommands, vmAccount, vmSession } from './support/voicemail.ts';
 
 const BEEP = 'tone_stream://%(500,100,440)';
-const GENERIC = ['vm-person', 'digits/2', 'digits/0', 'digits/0', 'digits/0', 'vm-not_available', 'vm-record_message'];
+const GENERIC = ['vm-person', 'say:2000', 'vm-not_available', 'vm-record_message'];
 /** Answer at 0, seven 1-second prompts, a 1-second beep: recording starts at 8 s. */
 const RECORD_STARTS_S = 8;
 const untilBeep = (files: string[]): string[] => files.slice(0, files.indexOf(BEEP) + 1);
@@ -28,6 +28,25 @@ describe('voicemail compose: greeting', () => {
       '/greetings/alice.wav', 'vm-record_message', BEEP,
     ]);
     expect(await greetingFor({ skip_greeting: true, skip_instructions: true, play_greeting_intro: true })).toEqual(['vm-greeting_intro', BEEP]);
+  });
+
+  it('the box number is one say application, each digit reported as its own playback', async () => {
+    const r = await vmSession().run(caller({ hangup_at_s: 30 }));
+    const events = r.detail.events as { name: string; headers: string }[];
+    const from = events.findIndex((e) => e.name === 'CHANNEL_EXECUTE' && JSON.parse(e.headers).Application === 'say');
+    const to = events.findIndex((e, i) => i > from && e.name === 'CHANNEL_EXECUTE_COMPLETE');
+    const inside = events.slice(from + 1, to).map((e) => `${e.name} ${JSON.parse(e.headers)['Playback-File-Path']}`);
+    expect(inside).toEqual(['2', '0', '0', '0'].flatMap((d) => [`PLAYBACK_START digits/${d}`, `PLAYBACK_STOP digits/${d}`]));
+    expect(r.detail.commands.filter((c) => c.app === 'say')).toHaveLength(1);
+  });
+
+  it('a digit while the box number is said stops the say and records at once', async () => {
+    const r = await vmSession().run(caller({ hangup_at_s: 10, dtmf: [{ digits: '5', on_prompt: 'digits/2', after_s: 0.1 }] }));
+    expect(untilBeep(played(r))).toEqual(['vm-person', 'say:2000', BEEP]);
+    const spoken = (r.detail.events as { name: string; headers: string }[]).filter((e) => e.name === 'PLAYBACK_START').map((e) => JSON.parse(e.headers)['Playback-File-Path']);
+    expect(spoken).toContain('digits/2');
+    expect(spoken).not.toContain('digits/0');
+    expect(recordCommands(r)).toHaveLength(1);
   });
 
   it('a digit during the greeting records at once', async () => {

@@ -78,6 +78,8 @@ export interface CallControl {
 
   answer(): Promise<void>;
   playback(file: string, opts?: { terminators?: string }): Promise<PlaybackResult>;
+  /** Speaks `text` character by character (KAZOO's say, name_spelled): box numbers, counts. */
+  say(text: string, opts?: { terminators?: string }): Promise<PlaybackResult>;
   record(opts: { limitSeconds: number; terminators?: string; extension?: string }): Promise<RecordResult>;
   bridge(
     endpoints: readonly BridgeEndpoint[],

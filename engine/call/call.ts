@@ -20,6 +20,12 @@ import { CommandTracker, type Completion } from './command-tracker.ts';
 import { DigitBuffer } from './digit-buffer.ts';
 import { PostHangupHandlers } from './post-hangup.ts';
 
+/** A playback's (or say's) completion: the digit that cut it short, if one did. */
+function playbackResult(c: Completion): PlaybackResult {
+  const terminator = c.headers['variable_playback_terminator_used'];
+  return terminator ? { response: c.response, terminator } : { response: c.response };
+}
+
 /** How long each kind of command may take before it fails as a timeout (ms). */
 const QUICK_COMMAND_MS = 10_000;
 const PLAYBACK_MS = 600_000;
@@ -204,9 +210,11 @@ export class Call implements CallControl {
   }
 
   async playback(file: string, opts: { terminators?: string } = {}): Promise<PlaybackResult> {
-    const c = await this.run({ app: 'playback', file, terminators: opts.terminators }, PLAYBACK_MS);
-    const terminator = c.headers['variable_playback_terminator_used'];
-    return terminator ? { response: c.response, terminator } : { response: c.response };
+    return playbackResult(await this.run({ app: 'playback', file, terminators: opts.terminators }, PLAYBACK_MS));
+  }
+
+  async say(text: string, opts: { terminators?: string } = {}): Promise<PlaybackResult> {
+    return playbackResult(await this.run({ app: 'say', text, terminators: opts.terminators }, PLAYBACK_MS));
   }
 
   async record(opts: { limitSeconds: number; terminators?: string; extension?: string }): Promise<RecordResult> {

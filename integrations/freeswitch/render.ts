@@ -57,6 +57,12 @@ export function renderCommand(
     case 'playback':
       // FreeSWITCH's playback reads its terminators from this channel variable (default `*`).
       return [internalSet(`playback_terminators=${terminatorsValue(command.terminators)}`), exec('playback', soundFile(command.file, options.sounds))];
+    case 'say':
+      // KAZOO's say_command: language, type, method, text (ecallmgr's `say` arguments).
+      return [
+        internalSet(`playback_terminators=${terminatorsValue(command.terminators)}`),
+        exec('say', `en name_spelled pronounced ${wordSafe('say text', command.text)}`),
+      ];
     case 'record': {
       const args = [wordSafe('record path', command.path), String(intSafe('record limit', command.limitSeconds, 0, 86_400))];
       if (command.silenceThreshold !== undefined) {

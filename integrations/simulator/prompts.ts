@@ -9,3 +9,8 @@ export function promptName(file: string): string {
 export function matchesPrompt(file: string, wanted: string): boolean {
   return file === wanted || promptName(file) === wanted;
 }
+
+/** The files mod_say_en plays to spell `text` (name_spelled): digits/<d> for digits, ascii/<code> otherwise. */
+export function spelledFiles(text: string): string[] {
+  return [...text.toLowerCase()].map((c) => (c >= '0' && c <= '9' ? `digits/${c}` : `ascii/${c.charCodeAt(0)}`));
+}

@@ -2,7 +2,7 @@ import type { IdProvider } from '../../engine/providers.ts';
 import { SIP_CODE_FOR_CAUSE, type ChannelEvent, type ChannelEventName, type CommandAck, type HangupCause, type Switch, type SwitchCommand } from '../../engine/switch.ts';
 import type { VirtualClock } from '../../engine/virtual-clock.ts';
 import { dialStatus, planBridge } from './bridge-plan.ts';
-import { matchesPrompt, promptName } from './prompts.ts';
+import { matchesPrompt, promptName, spelledFiles } from './prompts.ts';
 import type { DeviceBehaviour, DtmfAction, Scenario } from './scenario-schema.ts';
 import { WavWriter } from './wav.ts';
 
@@ -220,6 +220,8 @@ export class SimulatedSwitch implements Switch {
         return; // never queued: handled in execute()
       case 'playback':
         return this.playback(ch, appUuid, command, finish);
+      case 'say':
+        return this.say(ch, appUuid, command, finish);
       case 'record':
         return this.record(ch, appUuid, command, finish);
       case 'bridge':
@@ -240,12 +242,7 @@ export class SimulatedSwitch implements Switch {
     cmd: Extract<SwitchCommand, { app: 'playback' }>,
     finish: (r?: string, v?: Record<string, string>) => void,
   ): void {
-    this.emit(ch, 'PLAYBACK_START', { 'Playback-File-Path': cmd.file });
-    const i = ch.promptDigits.findIndex((d) => matchesPrompt(cmd.file, d.on_prompt!));
-    if (i >= 0) {
-      const [d] = ch.promptDigits.splice(i, 1);
-      this.after(ch, d!.after_s * 1000, () => this.press(ch, d!.digits));
-    }
+    this.startFile(ch, cmd.file);
     const done = (vars: Record<string, string> = {}): void => {
       this.cancel(ch, timer);
       this.emit(ch, 'PLAYBACK_STOP', { 'Playback-File-Path': cmd.file, 'Playback-Status': 'done' });
@@ -253,6 +250,50 @@ export class SimulatedSwitch implements Switch {
     };
     const timer = this.after(ch, this.promptMs(cmd.file), () => done());
     ch.running = interruptible(appUuid, 'playback', cmd.terminators, done);
+  }
+
+  /**
+   * FreeSWITCH's say as KAZOO asks for it (`en name_spelled pronounced <text>`): mod_say_en plays
+   * one file per character, each with its own PLAYBACK_START/STOP, in one application; a
+   * terminator digit ends the file playing and the rest.
+   */
+  private say(
+    ch: SimChannel,
+    appUuid: string,
+    cmd: Extract<SwitchCommand, { app: 'say' }>,
+    finish: (r?: string, v?: Record<string, string>) => void,
+  ): void {
+    const files = spelledFiles(cmd.text);
+    let next = 0;
+    let timer: number | undefined;
+    const stopFile = (): void => {
+      this.cancel(ch, timer);
+      this.emit(ch, 'PLAYBACK_STOP', { 'Playback-File-Path': files[next - 1]!, 'Playback-Status': 'done' });
+    };
+    const playNext = (): void => {
+      if (next >= files.length) return finish('_none_');
+      const file = files[next++]!;
+      this.startFile(ch, file);
+      timer = this.after(ch, this.promptMs(file), () => {
+        stopFile();
+        playNext();
+      });
+    };
+    ch.running = interruptible(appUuid, 'say', cmd.terminators, (vars) => {
+      if (next > 0) stopFile();
+      finish('_none_', vars);
+    });
+    playNext();
+  }
+
+  /** A file starts playing: PLAYBACK_START, and the caller's keys scripted for that prompt. */
+  private startFile(ch: SimChannel, file: string): void {
+    this.emit(ch, 'PLAYBACK_START', { 'Playback-File-Path': file });
+    const i = ch.promptDigits.findIndex((d) => matchesPrompt(file, d.on_prompt!));
+    if (i >= 0) {
+      const [d] = ch.promptDigits.splice(i, 1);
+      this.after(ch, d!.after_s * 1000, () => this.press(ch, d!.digits));
+    }
   }
 
   private record(

@@ -6,7 +6,7 @@ import { boxById, boxByNumber, boxesOwnedBy, interdigitMs } from './boxes.ts';
 import { noteMwi } from './new-message.ts';
 import { menuDigits, menuKey } from './prompts.ts';
 import type { VoicemailData, Vmbox } from './schema.ts';
-import { ALL_DTMF, KEYS, PROMPT, VOICEMAIL_DEFAULTS, sayDigits } from './settings.ts';
+import { ALL_DTMF, KEYS, PROMPT, VOICEMAIL_DEFAULTS, say } from './settings.ts';
 
 /** The box to check before asking: data id, capture group, caller id match, the caller's only box. */
 function knownBox(data: VoicemailData, call: CallControl): Vmbox | undefined {
@@ -75,7 +75,7 @@ async function listen(call: CallControl, box: Vmbox, folder: VoicemailFolder): P
   const messages = store.list(call.account.id, box.id, folder);
   for (const [i, m] of messages.entries()) {
     await call.playback(PROMPT.messageNumber);
-    for (const d of sayDigits(String(i + 1))) await call.playback(d);
+    await call.say(String(i + 1));
     await messageMenu(call, m, folder);
   }
   await call.playback(PROMPT.noMoreMessages);
@@ -136,9 +136,9 @@ export async function check(data: VoicemailData, call: CallControl, known?: Vmbo
       const c = call.voicemail.count(call.account.id, box.id);
       const key = await menuKey(call, [
         PROMPT.youHave,
-        ...sayDigits(String(c.new)),
+        say(String(c.new)),
         PROMPT.newMessages,
-        ...sayDigits(String(c.saved)),
+        say(String(c.saved)),
         PROMPT.savedMessages,
         PROMPT.mainMenu,
       ]);

@@ -70,5 +70,8 @@ export const PROMPT = {
   goodbye: 'vm-goodbye',
 } as const;
 
-/** Says a number digit by digit (`digits/2`, `digits/0`, ...), as KAZOO's say for box numbers. */
-export const sayDigits = (n: string): string[] => [...n].map((d) => `digits/${d}`);
+/** A prompt file, or text the switch says (KAZOO's audio_macro `{say, Text}`: name_spelled, one application). */
+export type Prompt = string | { readonly say: string };
+
+/** A box number or a count, said digit by digit. */
+export const say = (text: string): Prompt => ({ say: text });

@@ -46,9 +46,14 @@ export function vmSession(acct: unknown = vmAccount()) {
   };
 }
 
-/** What the call played, in order (prompt names, files, the beep). */
+/** What the call played, in order (prompt names, files, the beep; `say:2000` for text said). */
 export const played = (r: SimResult): string[] =>
-  r.detail.commands.filter((c) => c.app === 'playback').map((c) => (JSON.parse(c.args as string) as { file: string }).file);
+  r.detail.commands
+    .filter((c) => c.app === 'playback' || c.app === 'say')
+    .map((c) => {
+      const args = JSON.parse(c.args as string) as { file?: string; text?: string };
+      return c.app === 'say' ? `say:${args.text}` : args.file!;
+    });
 
 export const recordCommands = (r: SimResult): { path: string; limitSeconds: number }[] =>
   r.detail.commands.filter((c) => c.app === 'record').map((c) => JSON.parse(c.args as string) as { path: string; limitSeconds: number });

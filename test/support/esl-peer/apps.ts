@@ -6,7 +6,7 @@ import { parseDialString, resolveLeg } from './dial-string.ts';
 /**
  * A `sendmsg` execute as FreeSWITCH would run it, decided when the application starts (so the
  * channel variables set before it count, as they do in FreeSWITCH):
- * - `model`: the simulator plays it (answer, playback, record, sleep, set, bridge);
+ * - `model`: the simulator plays it (answer, playback, say, record, sleep, set, bridge);
  * - `instant`: FreeSWITCH applications with no time or media behaviour, done at once;
  * - `hangup`: the hangup application (its EXECUTE_COMPLETE follows CHANNEL_HANGUP);
  * - `invalid`: FreeSWITCH does not know it: switch_core_session_execute_application hangs the
@@ -50,6 +50,12 @@ export function planApp(name: string, arg: string, vars: ReadonlyMap<string, str
     case 'playback': {
       const t = terminators(vars);
       return { kind: 'model', command: { app: 'playback', file: arg, ...(t === undefined ? {} : { terminators: t }) } };
+    }
+    case 'say': {
+      // `<language> <type> <method> <text>`: the simulator speaks name_spelled, as mod_say_en does.
+      const text = arg.split(' ').slice(3).join(' ');
+      const t = terminators(vars);
+      return { kind: 'model', command: { app: 'say', text, ...(t === undefined ? {} : { terminators: t }) } };
     }
     case 'record':
       return { kind: 'model', command: recordCommand(arg, vars) };

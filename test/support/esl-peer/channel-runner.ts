@@ -430,8 +430,8 @@ export class ChannelRunner {
     ch.setVar('current_application', app.name);
     if (app.arg !== '') ch.setVar('current_application_data', app.arg);
     else ch.unsetVar('current_application_data');
-    // mod_dptools' playback and record functions clear the last terminator before they start.
-    if (app.name === 'playback' || app.name === 'record') ch.unsetVar('playback_terminator_used');
+    // mod_dptools' playback, say and record functions clear the last terminator before they start.
+    if (app.name === 'playback' || app.name === 'say' || app.name === 'record') ch.unsetVar('playback_terminator_used');
     this.fire('CHANNEL_EXECUTE', this.appHeaders(app));
   }
 

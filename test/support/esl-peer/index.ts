@@ -36,7 +36,7 @@
  * events say), api, faults + wire (write shaping), harness + raw-client (for tests).
  *
  * Choices where the recordings say nothing (from FreeSWITCH's source, or documented limits):
- * - Applications the simulator plays: answer, playback, record, sleep, set, bridge; hangup,
+ * - Applications the simulator plays: answer, playback, say, record, sleep, set, bridge; hangup,
  *   unset, export, park, log, info are handled here. Any other name is an application
  *   FreeSWITCH does not have: switch_core_session_execute_application hangs the channel up with
  *   DESTINATION_OUT_OF_ORDER and sends no CHANNEL_EXECUTE (there is no -ERR reply to a queued app).
