@@ -1,15 +1,32 @@
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fmt } from './format.ts';
 
 // Each section runs in its own process, so figures (peak memory included) do not mix.
 const canPin = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const here = new URL('.', import.meta.url).pathname;
 
+/**
+ * Every file the simulated calls write stays until the whole bench is done. This VM's /tmp is
+ * ext4 without a journal: for minutes after many files are deleted, creating a file scans past
+ * the recently deleted inodes (the kernel's recently_deleted check), so one flow's cleanup would
+ * make the next flow's file creations several times dearer.
+ */
+const diskRoot = mkdtempSync(join(process.env.CALLFLOW_BENCH_DIR ?? tmpdir(), 'cf-bench-run-'));
+const shmRoot = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/cf-bench-run-') : undefined;
+const sectionEnv = {
+  ...process.env,
+  CALLFLOW_BENCH_DIR: diskRoot,
+  CALLFLOW_BENCH_FILES_KEPT: '1',
+  ...(shmRoot ? { CALLFLOW_BENCH_SHM: shmRoot } : {}),
+};
+
 function section(file: string, pin: boolean, ...args: string[]): void {
   const node = [process.execPath, '--import', 'tsx', `${here}${file}`, ...args];
   const cmd = pin && canPin ? ['taskset', '-c', '0', ...node] : node;
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit' });
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env: sectionEnv });
   if (r.status !== 0) {
     console.error(`bench section ${file} failed (exit ${r.status})`);
     process.exitCode = 1;
@@ -30,3 +47,5 @@ section('section-html.ts', true);
 console.log('');
 console.log('[FreeSWITCH over the Event Socket: pinned to one core; the far ends of the 1,000 calls in their own process on core 1 when taskset is there]');
 section('section-esl.ts', true);
+
+for (const root of [diskRoot, shmRoot]) if (root) rmSync(root, { recursive: true, force: true });

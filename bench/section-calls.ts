@@ -27,7 +27,7 @@ const flows: Record<string, Flow> = {
     title: 'voicemail compose alone, the same, with the audio files in /dev/shm (memory-backed) and the step log on disk',
     file: 'fixtures/vm-scenario.json',
     steps: 1,
-    mediaRoot: '/dev/shm',
+    mediaRoot: process.env.CALLFLOW_BENCH_SHM ?? '/dev/shm',
   },
   users: {
     title: 'three user nodes (no answer 10 s → busy → answered after 12 s, 60 s talk)',
@@ -36,13 +36,17 @@ const flows: Record<string, Flow> = {
   },
 };
 
-/** What creating one empty file costs on the disk folder right now: on this VM it swings from ~15 µs to ~500 µs. */
+/**
+ * What creating one empty file costs on the disk folder right now. On this VM it swings from
+ * ~15 µs to ~800 µs: /tmp is ext4 without a journal, which for minutes skips recently deleted
+ * inodes when it allocates one (perf shows the time in the kernel's recently_deleted()).
+ */
 function fileCreationMicros(root: string, n = 2000): number {
   const dir = mkdtempSync(join(root, 'cf-probe-'));
   const t0 = performance.now();
   for (let i = 0; i < n; i++) closeSync(openSync(join(dir, `${i}.wav`), 'w'));
   const us = ((performance.now() - t0) * 1000) / n;
-  rmSync(dir, { recursive: true, force: true });
+  if (!process.env.CALLFLOW_BENCH_FILES_KEPT) rmSync(dir, { recursive: true, force: true });
   return us;
 }
 
@@ -66,5 +70,6 @@ if (flow.mediaRoot && !existsSync(flow.mediaRoot)) {
         (r.messages > 0 ? `; ${fmt(r.messages)} voicemail messages, ${fmt(r.mediaMb)} MB of WAV` : ''),
     );
   }
-  removeBenchFiles();
+  // Run by bench/run.ts, the files stay until every section is done (see there).
+  if (!process.env.CALLFLOW_BENCH_FILES_KEPT) removeBenchFiles();
 }

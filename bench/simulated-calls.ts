@@ -26,14 +26,9 @@ export interface CallsResult {
 const here = new URL('.', import.meta.url).pathname;
 
 /**
- * Simulated calls of one scenario file (seeds 1, 2, ...), `rounds` batches in one process,
- * every execution written to a SQLite step log on disk.
- */
-/**
- * Folders of finished runs, removed by `removeBenchFiles` once every flow is measured: on this
- * VM's disk (mounted with `discard`), deleting tens of thousands of files makes the next
- * minute's file creations cost 0.3-0.5 ms each instead of ~15 µs, which would charge one flow's
- * cleanup to the next flow's figures.
+ * Folders of finished runs, removed by `removeBenchFiles` once the flow is measured (bench/run.ts
+ * keeps them until every section is done: deleting tens of thousands of files makes the next
+ * minutes' file creations on this VM's disk several times dearer).
  */
 const leftBehind: string[] = [];
 
@@ -41,6 +36,10 @@ export function removeBenchFiles(): void {
   for (const dir of leftBehind.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * Simulated calls of one scenario file (seeds 1, 2, ...), `rounds` batches in one process,
+ * every execution written to a SQLite step log on disk.
+ */
 export async function benchSimulatedCalls(
   scenarioFile: string,
   rounds: readonly number[],
