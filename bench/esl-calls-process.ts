@@ -10,7 +10,7 @@ import { startOutboundServer } from '../integrations/freeswitch/index.ts';
 import { liveEngineDeps } from '../integrations/live/live-deps.ts';
 import { LiveEngine } from '../integrations/live/live-engine.ts';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
-import { BackgroundCheckpoints } from '../integrations/sqlite/background-checkpoints.ts';
+import { WalWriteback } from '../integrations/sqlite/wal-writeback.ts';
 import { SqliteTraceSink } from '../integrations/sqlite/sqlite-trace-sink.ts';
 import { createRegistry } from '../modules/index.ts';
 import { fullGc } from './esl-gc.ts';
@@ -45,8 +45,8 @@ const loaded = loadAccountBundle(accountFile, { registry, validator: new SchemaV
 if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
 
 const db = openDatabase(join(dir, 'steps.db'));
-// As `callflow serve` runs it: WAL checkpoints on a worker thread.
-const checkpoints = BackgroundCheckpoints.start(db);
+// As `callflow serve` runs it: the WAL flushed in the background (see wal-writeback.ts).
+const writeback = WalWriteback.start(db);
 const warnings: string[] = [];
 const logger = { info() {}, warn: (line: string) => void warnings.push(line) };
 const engine = new LiveEngine(
@@ -109,7 +109,7 @@ async function handle(req: CallsRequest): Promise<CallsReply> {
   if (left > 0) throw new Error(`${left} executions still running 30 s after the last hangup`);
   await server.close();
   const rows = db.prepare('SELECT status, end_reason AS reason, COUNT(*) AS n FROM executions GROUP BY status, end_reason').all() as { status: string; reason: string; n: number }[];
-  await checkpoints.close();
+  await writeback.close();
   db.close();
   rmSync(dir, { recursive: true, force: true });
   if (warnings.length > 0) throw new Error(`${warnings.length} warnings, the first: ${warnings.slice(0, 3).join(' | ')}`);

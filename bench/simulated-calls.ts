@@ -6,7 +6,7 @@ import { createRegistry } from '../modules/index.ts';
 import { loadScenario } from '../integrations/simulator/load-scenario.ts';
 import { runRepeated } from '../integrations/simulator/run-batch.ts';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
-import { BackgroundCheckpoints } from '../integrations/sqlite/background-checkpoints.ts';
+import { WalWriteback } from '../integrations/sqlite/wal-writeback.ts';
 import { SqliteTraceSink } from '../integrations/sqlite/sqlite-trace-sink.ts';
 import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
 import { SqliteVoicemailStore } from '../integrations/sqlite/voicemail-store.ts';
@@ -55,8 +55,8 @@ export async function benchSimulatedCalls(
   const mediaDir = opts.mediaRoot ? mkdtempSync(join(opts.mediaRoot, 'cf-bench-media-')) : dir;
   const file = join(dir, 'steps.db');
   const db = openDatabase(file);
-  // As `simulate` and `serve` run it: checkpoints on a worker thread.
-  const checkpoints = BackgroundCheckpoints.start(db);
+  // As `simulate` and `serve` run it: the WAL flushed in the background (see wal-writeback.ts).
+  const writeback = WalWriteback.start(db);
   const sink = new SqliteTraceSink(db, { groupCommit: 100 });
   // Notifications are queued durably, as in any run; their delivery is measured on its own.
   const store = new OutboxStore(db, Date);
@@ -97,7 +97,7 @@ export async function benchSimulatedCalls(
   const recorded = (db.prepare('SELECT COUNT(*) AS n FROM executions WHERE status = ?').get('completed') as { n: number }).n;
   const failedEffects = (db.prepare("SELECT COUNT(*) AS n FROM effects WHERE status = 'failed'").get() as { n: number }).n;
   if (failedEffects > 0) throw new Error(`bench calls went wrong: ${failedEffects} post-hangup effects failed`);
-  await checkpoints.close();
+  await writeback.close();
   db.close();
   leftBehind.push(dir);
   if (mediaDir !== dir) leftBehind.push(mediaDir);

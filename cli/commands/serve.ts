@@ -13,7 +13,7 @@ import { LiveEngine } from '../../integrations/live/live-engine.ts';
 import { notificationSettings } from '../../integrations/notify/config.ts';
 import { startOutboxWorker } from '../../integrations/notify/worker-client.ts';
 import { openDatabase } from '../../integrations/sqlite/open-database.ts';
-import { BackgroundCheckpoints } from '../../integrations/sqlite/background-checkpoints.ts';
+import { WalWriteback } from '../../integrations/sqlite/wal-writeback.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
 import { createRegistry } from '../../modules/index.ts';
@@ -89,7 +89,7 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
 
     const dbFile = dbPath(values, io.env);
     const db = openDatabase(dbFile);
-    const checkpoints = BackgroundCheckpoints.start(db);
+    const writeback = WalWriteback.start(db);
     const media = mediaDirs(dbFile);
     // stdout carries one line per call (the LiveEngine's info); stderr problems and lifecycle.
     const logger = { info: () => {}, warn: (l: string) => io.err(l) };
@@ -154,7 +154,7 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
       const delivery = await notifications.worker.drain(10_000).catch(() => ({ pending: -1 }));
       await notifications.worker.close();
       if (delivery.pending > 0) io.err(`serve: ${delivery.pending} message(s) still pending in the outbox`);
-      await checkpoints.close();
+      await writeback.close();
       db.close();
     }
     io.err('serve: stopped');

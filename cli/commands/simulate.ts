@@ -3,7 +3,7 @@ import { UsageError } from '../../engine/errors.ts';
 import { createRegistry } from '../../modules/index.ts';
 import { runBatch } from '../../integrations/simulator/run-batch.ts';
 import { openDatabase } from '../../integrations/sqlite/open-database.ts';
-import { BackgroundCheckpoints } from '../../integrations/sqlite/background-checkpoints.ts';
+import { WalWriteback } from '../../integrations/sqlite/wal-writeback.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
 import { findExecution, loadExecution } from '../../integrations/sqlite/trace-queries.ts';
@@ -45,7 +45,7 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
     const settings = notificationSettings(io.env);
     const dbFile = dbPath(values, io.env);
     const db = openDatabase(dbFile);
-    const checkpoints = BackgroundCheckpoints.start(db);
+    const writeback = WalWriteback.start(db);
     const sink = new SqliteTraceSink(db, { groupCommit: positionals.length > 1 ? 100 : 1 });
     const media = mediaDirs(dbFile);
     const voicemail = new SqliteVoicemailStore(db, media.voicemail);
@@ -94,7 +94,7 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
     if (values.json) io.out(JSON.stringify(ids.map((id) => loadExecution(db, execution(id))), null, 2));
     else if (positionals.length === 1 && ids[0]) io.out(renderTrace(loadExecution(db, execution(ids[0]))));
     else for (const id of ids) io.out(summaryLine(execution(id)));
-    await checkpoints.close();
+    await writeback.close();
     db.close();
     return failed > 0 ? 1 : 0;
   },
