@@ -35,9 +35,10 @@ function section(file: string, pin: boolean, ...args: string[]): void {
 
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB; node ${process.version}`);
 console.log('');
-console.log(canPin ? '[simulated calls: pinned to one core (taskset -c 0)]' : '[simulated calls: not pinned (no taskset)]');
-// Each flow in its own process: its peak memory is its own.
-for (const flow of ['users', 'seed', 'voicemail', 'voicemail-shm']) section('section-calls.ts', true, flow);
+// The latency sections first, on a quiet disk: the simulated calls leave gigabytes of step logs
+// and audio behind (kept until the end, see above).
+console.log('[FreeSWITCH over the Event Socket: pinned to one core; the far ends of the 1,000 calls in their own process on core 1 when taskset is there]');
+section('section-esl.ts', true);
 console.log('');
 console.log('[outbox: not pinned; the SMTP server process on core 1 when taskset is there]');
 section('section-outbox.ts', false);
@@ -45,7 +46,8 @@ console.log('');
 console.log('[HTML trace view: pinned to one core]');
 section('section-html.ts', true);
 console.log('');
-console.log('[FreeSWITCH over the Event Socket: pinned to one core; the far ends of the 1,000 calls in their own process on core 1 when taskset is there]');
-section('section-esl.ts', true);
+console.log(canPin ? '[simulated calls: pinned to one core (taskset -c 0)]' : '[simulated calls: not pinned (no taskset)]');
+// Each flow in its own process: its peak memory is its own.
+for (const flow of ['users', 'seed', 'voicemail', 'voicemail-shm']) section('section-calls.ts', true, flow);
 
 for (const root of [diskRoot, shmRoot]) if (root) rmSync(root, { recursive: true, force: true });
