@@ -219,9 +219,9 @@ export class SimulatedSwitch implements Switch {
       case 'hangup':
         return; // never queued: handled in execute()
       case 'playback':
-        return this.playback(ch, appUuid, command, finish);
+        return this.playFiles(ch, appUuid, 'playback', [command.file], command.terminators, 'FILE PLAYED', finish);
       case 'say':
-        return this.say(ch, appUuid, command, finish);
+        return this.playFiles(ch, appUuid, 'say', spelledFiles(command.text), command.terminators, '_none_', finish);
       case 'record':
         return this.record(ch, appUuid, command, finish);
       case 'bridge':
@@ -236,34 +236,21 @@ export class SimulatedSwitch implements Switch {
     this.emit(ch, 'CHANNEL_ANSWER');
   }
 
-  private playback(
-    ch: SimChannel,
-    appUuid: string,
-    cmd: Extract<SwitchCommand, { app: 'playback' }>,
-    finish: (r?: string, v?: Record<string, string>) => void,
-  ): void {
-    this.startFile(ch, cmd.file);
-    const done = (vars: Record<string, string> = {}): void => {
-      this.cancel(ch, timer);
-      this.emit(ch, 'PLAYBACK_STOP', { 'Playback-File-Path': cmd.file, 'Playback-Status': 'done' });
-      finish('FILE PLAYED', vars);
-    };
-    const timer = this.after(ch, this.promptMs(cmd.file), () => done());
-    ch.running = interruptible(appUuid, 'playback', cmd.terminators, done);
-  }
-
   /**
-   * FreeSWITCH's say as KAZOO asks for it (`en name_spelled pronounced <text>`): mod_say_en plays
-   * one file per character, each with its own PLAYBACK_START/STOP, in one application; a
-   * terminator digit ends the file playing and the rest.
+   * Files played one after another in one application, each with its own PLAYBACK_START/STOP: a
+   * playback is one file; FreeSWITCH's say as KAZOO asks for it (`en name_spelled pronounced
+   * <text>`) is mod_say_en's file per character. A terminator digit ends the file playing and
+   * the rest; `response` is what the application reports when it completes.
    */
-  private say(
+  private playFiles(
     ch: SimChannel,
     appUuid: string,
-    cmd: Extract<SwitchCommand, { app: 'say' }>,
+    app: string,
+    files: readonly string[],
+    terminators: string | undefined,
+    response: string,
     finish: (r?: string, v?: Record<string, string>) => void,
   ): void {
-    const files = spelledFiles(cmd.text);
     let next = 0;
     let timer: number | undefined;
     const stopFile = (): void => {
@@ -271,7 +258,7 @@ export class SimulatedSwitch implements Switch {
       this.emit(ch, 'PLAYBACK_STOP', { 'Playback-File-Path': files[next - 1]!, 'Playback-Status': 'done' });
     };
     const playNext = (): void => {
-      if (next >= files.length) return finish('_none_');
+      if (next >= files.length) return finish(response);
       const file = files[next++]!;
       this.startFile(ch, file);
       timer = this.after(ch, this.promptMs(file), () => {
@@ -279,9 +266,9 @@ export class SimulatedSwitch implements Switch {
         playNext();
       });
     };
-    ch.running = interruptible(appUuid, 'say', cmd.terminators, (vars) => {
+    ch.running = interruptible(appUuid, app, terminators, (vars) => {
       if (next > 0) stopFile();
-      finish('_none_', vars);
+      finish(response, vars);
     });
     playNext();
   }
