@@ -12,6 +12,7 @@ import { runScenario } from '../integrations/simulator/run-scenario.ts';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../integrations/sqlite/sqlite-trace-sink.ts';
 import { createRegistry } from '../modules/index.ts';
+import { percentile } from './stats.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 
@@ -50,11 +51,6 @@ async function startSink(): Promise<Sink> {
     },
   };
 }
-
-const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 
 export interface OutboxBench {
   readonly messages: number;

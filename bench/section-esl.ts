@@ -1,14 +1,13 @@
 import { benchLiveCalls } from './esl-live-calls.ts';
 import { benchThroughput } from './esl-throughput.ts';
 import { fmt } from './format.ts';
+import { percentile } from './stats.ts';
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-/** Nearest rank on an ascending list. */
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 // 1. Event throughput on one connection: the driver against modesl alone, on the same bytes.
 const rounds = 3;
