@@ -1,3 +1,5 @@
+import { firstLine } from '../../engine/errors.ts';
+
 /**
  * The driver's typed errors. Callers branch on `kind`; each message is one line that says what
  * happened and where, so a log line or a CommandAck reason is enough to act on.
@@ -110,8 +112,8 @@ export class EslListenError extends EslError {
 export function oneLine(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
-    const msg = err.message.split('\n')[0] ?? '';
+    const msg = firstLine(err.message);
     return code && !msg.includes(code) ? `${msg} (${code})` : msg;
   }
-  return String(err).split('\n')[0] ?? '';
+  return firstLine(String(err));
 }

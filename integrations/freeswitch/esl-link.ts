@@ -7,6 +7,9 @@ import { guardParser } from './framing-guard.ts';
 import { ReplyQueue, type ReplyResult, type ReplyType, type Timers } from './reply-queue.ts';
 import { wireEvent, type WireEvent } from './wire-event.ts';
 
+/** The subscription modesl sends by itself once connected (or authenticated): its reply is ours to expect. */
+export const MODESL_SUBSCRIBE = 'event json BACKGROUND_JOB CHANNEL_EXECUTE_COMPLETE';
+
 export interface LinkHandlers {
   /** Every event frame, in wire order. */
   event(e: WireEvent): void;
@@ -86,14 +89,14 @@ export class EslLink {
   }
 
   /**
-   * Writes one whole frame. `expect` is the reply type it will get (null for none); the slot is
-   * taken in the same turn as the write, so slots stay in send order.
+   * Writes one whole frame. `expect` is the reply type it will get; the slot is taken in the same
+   * turn as the write, so slots stay in send order.
    */
-  send(frame: string, label: string, expect: ReplyType | null, timeoutMs?: number): Promise<ReplyResult> {
+  send(frame: string, label: string, expect: ReplyType): Promise<ReplyResult> {
     if (!this.isOpen) {
       return Promise.resolve({ ok: false, error: new EslDisconnectedError(label, this.lastError ?? 'the connection is closed') });
     }
-    const reply = expect ? this.replies.expect(label, expect, timeoutMs) : Promise.resolve<ReplyResult>({ ok: true, reply: { type: 'command/reply', text: '', headers: {} } });
+    const reply = this.replies.expect(label, expect);
     this.socket!.write(frame);
     return reply;
   }

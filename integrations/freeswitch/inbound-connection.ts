@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Connection from 'modesl/lib/esl/Connection.js';
 import { silentLogger, type Logger } from '../../engine/execution.ts';
 import { EslAuthError, EslCommandError, EslCommandTimeoutError, EslConnectTimeoutError, EslDisconnectedError, EslError, oneLine } from './errors.ts';
-import { EslLink } from './esl-link.ts';
+import { EslLink, MODESL_SUBSCRIBE } from './esl-link.ts';
 import { commandFrame } from './render.ts';
 import { realTimers, type ReplyResult, type Timers } from './reply-queue.ts';
 import { frameSafe, idSafe } from './safe-values.ts';
@@ -52,7 +52,6 @@ interface Job {
   resolve(r: EslResult<string>): void;
 }
 
-const MODESL_SUBSCRIBE = 'event json BACKGROUND_JOB CHANNEL_EXECUTE_COMPLETE';
 
 /**
  * An inbound event socket for api/bgapi work (originate, uuid_kill, show channels), on modesl's

@@ -5,7 +5,7 @@ import type { Logger } from '../../engine/execution.ts';
 import type { ChannelEvent, CommandAck, Switch, SwitchCommand } from '../../engine/switch.ts';
 import { createFromChannelData, deliverable, DISCONNECT_REASON_HEADER, SESSION_EVENT_HEADERS, synthesized } from './channel-events.ts';
 import { EslDisconnectedError, oneLine, UnsafeValueError } from './errors.ts';
-import { EslLink } from './esl-link.ts';
+import { EslLink, MODESL_SUBSCRIBE } from './esl-link.ts';
 import { commandFrame, renderCommand, sendmsgFrame, type RenderOptions, type RenderState } from './render.ts';
 import type { ReplyResult, Timers } from './reply-queue.ts';
 import { idSafe } from './safe-values.ts';
@@ -48,7 +48,6 @@ export const EXTRA_EVENTS = ['PLAYBACK_START', 'PLAYBACK_STOP', 'RECORD_START', 
 
 // modesl's Connection(socket) writes these two itself: `connect`, then, from the connect reply's
 // callback, its own subscription. Their replies take the first two slots.
-const MODESL_SUBSCRIBE = 'event json BACKGROUND_JOB CHANNEL_EXECUTE_COMPLETE';
 
 /** `-ERR invalid session id [...]` and friends: the channel is gone, not the command wrong. */
 const GONE_REPLY = /invalid session id|no such channel|session not found/i;
