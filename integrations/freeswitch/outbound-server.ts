@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { silentLogger, type Logger } from '../../engine/execution.ts';
 import type { DialStringOptions } from './dial-string.ts';
 import { EslListenError, oneLine } from './errors.ts';
@@ -55,7 +55,6 @@ export async function startOutboundServer(options: OutboundServerOptions, onCall
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
   const sessions = new Set<OutboundSession>();
-  const sockets = new Set<Socket>();
   const closedBytes = { bytesIn: 0, bytesOut: 0 };
   const sessionOptions = {
     render: { ...(options.dial ? { dial: options.dial } : {}), ...(options.sounds ? { sounds: options.sounds } : {}) },
@@ -67,7 +66,6 @@ export async function startOutboundServer(options: OutboundServerOptions, onCall
   };
 
   const server: Server = createServer((socket) => {
-    sockets.add(socket);
     socket.setNoDelay(true);
     try {
       const session = new OutboundSession(
@@ -86,14 +84,12 @@ export async function startOutboundServer(options: OutboundServerOptions, onCall
           closedBytes.bytesIn += b.bytesIn;
           closedBytes.bytesOut += b.bytesOut;
           sessions.delete(s);
-          sockets.delete(socket);
         },
       );
       sessions.add(session);
     } catch (err) {
       logger.warn(`outbound socket: ${oneLine(err)}`);
       socket.destroy();
-      sockets.delete(socket);
     }
   });
 
@@ -135,8 +131,8 @@ export async function startOutboundServer(options: OutboundServerOptions, onCall
     close() {
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // Each session's disconnect destroys its socket, so the server's close can complete.
         for (const s of [...sessions]) s.disconnect('the outbound server is closing');
-        for (const socket of sockets) socket.destroy();
       });
     },
   };
