@@ -1,5 +1,5 @@
 import type { AccountView } from '../../engine/call/account-view.ts';
-import { executeCall, type EngineDeps, type ExecutionSummary, type Logger } from '../../engine/execution.ts';
+import { executeCall, type EngineDeps, type Logger } from '../../engine/execution.ts';
 import type { Router } from '../../engine/routing.ts';
 import type { OutboundCall } from '../freeswitch/index.ts';
 import { callLine } from './call-line.ts';
@@ -25,7 +25,8 @@ export function callingDevice(account: AccountView, variables: Readonly<Record<s
  * track of the ones in flight so a shutdown can let them finish (post-hangup work included).
  */
 export class LiveEngine {
-  private readonly running = new Set<Promise<ExecutionSummary>>();
+  /** Each call's execution with its log line: settled means done with, and out of the set. */
+  private readonly running = new Set<Promise<void>>();
   private accepting = true;
 
   constructor(
@@ -54,10 +55,10 @@ export class LiveEngine {
       calleeNumber: call.destination,
       ...(deviceId ? { deviceId } : {}),
     });
-    this.running.add(run);
-    void run
+    const tracked: Promise<void> = run
       .then((s) => this.logger.info(callLine(call, s)))
-      .finally(() => this.running.delete(run));
+      .finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
   };
 
   get inFlight(): number {
@@ -67,10 +68,10 @@ export class LiveEngine {
   /** Stops taking calls and waits for the ones in flight, up to `timeoutMs`. Returns how many are left. */
   async drain(timeoutMs: number): Promise<number> {
     this.accepting = false;
-    const deadline = Date.now() + timeoutMs;
-    while (this.running.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, Math.min(500, deadline - Date.now())))]);
-    }
+    // No call joins once `accepting` is off, so waiting for the ones here now is waiting for all.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.running]), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
     return this.running.size;
   }
 }
