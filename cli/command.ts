@@ -32,11 +32,13 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { values: Record
   }
 }
 
+/** A flag's value, else the environment variable's; empty ones count as not given. */
+export const flagOrEnv = (flag: unknown, env: string | undefined): string | undefined =>
+  typeof flag === 'string' && flag.length > 0 ? flag : env && env.length > 0 ? env : undefined;
+
 /** Where the step log lives: --db, else $CALLFLOW_DB, else ./callflow.db (read when a command runs, not at import). */
 export function dbPath(values: Record<string, unknown>, env: NodeJS.ProcessEnv): string {
-  const v = values.db;
-  if (typeof v === 'string' && v.length > 0) return v;
-  return env.CALLFLOW_DB && env.CALLFLOW_DB.length > 0 ? env.CALLFLOW_DB : 'callflow.db';
+  return flagOrEnv(values.db, env.CALLFLOW_DB) ?? 'callflow.db';
 }
 
 /**

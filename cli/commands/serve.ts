@@ -7,6 +7,7 @@ import { UsageError } from '../../engine/errors.ts';
 import { Router } from '../../engine/routing.ts';
 import { InboundConnection, startOutboundServer } from '../../integrations/freeswitch/index.ts';
 import { legTemplateProblem } from '../../integrations/freeswitch/dial-string.ts';
+import { soundTemplateProblem } from '../../integrations/freeswitch/sounds.ts';
 import { hostPort } from '../../integrations/live/host-port.ts';
 import { liveEngineDeps } from '../../integrations/live/live-deps.ts';
 import { LiveEngine } from '../../integrations/live/live-engine.ts';
@@ -17,10 +18,7 @@ import { WalWriteback } from '../../integrations/sqlite/wal-writeback.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
 import { createRegistry } from '../../modules/index.ts';
-import { dbPath, mediaDirs, positiveInt, type Command } from '../command.ts';
-
-const flagOrEnv = (flag: unknown, env: string | undefined): string | undefined =>
-  typeof flag === 'string' && flag.length > 0 ? flag : env && env.length > 0 ? env : undefined;
+import { dbPath, flagOrEnv, mediaDirs, positiveInt, type Command } from '../command.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -70,9 +68,8 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     const password = flagOrEnv(values['esl-password'], io.env.CALLFLOW_ESL_PASSWORD) ?? 'ClueCon';
     const legTemplate = flagOrEnv(values['leg-template'], io.env.CALLFLOW_LEG_TEMPLATE);
     const soundTemplate = flagOrEnv(values['sound-template'], io.env.CALLFLOW_SOUND_TEMPLATE);
-    if (soundTemplate !== undefined && (!soundTemplate.includes('{name}') || /[\s\u0000-\u001f]|\$\{/.test(soundTemplate))) {
-      throw new UsageError(`serve: --sound-template must contain {name} and no spaces, control characters or \${ (got "${soundTemplate}")`);
-    }
+    const soundProblem = soundTemplate === undefined ? undefined : soundTemplateProblem(soundTemplate);
+    if (soundProblem) throw new UsageError(`serve: --sound-template ${soundProblem} (got "${soundTemplate}")`);
     const drainS = positiveInt('drain-timeout', values['drain-timeout'], 60);
     const templateProblem = legTemplate === undefined ? undefined : legTemplateProblem(legTemplate);
     if (templateProblem) throw new UsageError(`serve: --leg-template "${legTemplate}": ${templateProblem}`);

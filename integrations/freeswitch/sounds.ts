@@ -18,6 +18,14 @@ export interface SoundOptions {
 export const DEFAULT_SOUND_TEMPLATE = '{name}.wav';
 export const DEFAULT_SOUND_FOLDERS: Readonly<Record<string, string>> = { 'vm-': 'voicemail/' };
 
+/** What is wrong with a sound template, or undefined when it can be used. */
+export function soundTemplateProblem(template: string): string | undefined {
+  if (!template.includes('{name}') || /[\s\u0000-\u001f]|\$\{/.test(template)) {
+    return 'must contain {name} and no spaces, control characters or ${';
+  }
+  return undefined;
+}
+
 /** Absolute paths and URLs (`tone_stream://`, `http_cache://`, `/var/...`) are files already. */
 export function isPromptName(file: string): boolean {
   return !file.startsWith('/') && !file.includes('://');
