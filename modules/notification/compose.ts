@@ -13,6 +13,26 @@ export interface Composition {
 }
 
 
+/** A template's `from` must be one plain address: it becomes a header. */
+export function checkFrom(template: NotificationTemplate): void {
+  if (template.from !== undefined && !isSafeEmail(template.from)) {
+    throw new TemplateError(template.id, 'from', `"${headerText(template.from)}" is not a valid address`);
+  }
+}
+
+/** An email's rendered fields: the subject kept to one header line, text and html when the template has them. */
+export function renderEmailFields(
+  template: NotificationTemplate,
+  values: Record<string, unknown>,
+  renderer: TemplateRenderer,
+): { subject: string; text: string | undefined; html: string | undefined } {
+  return {
+    subject: headerText(renderer.render(template.id, 'subject', template.subject, values, 'text')),
+    text: template.text === undefined ? undefined : renderer.render(template.id, 'text', template.text, values, 'text'),
+    html: template.html === undefined ? undefined : renderer.render(template.id, 'html', template.html, values, 'html'),
+  };
+}
+
 /**
  * Everything one notification sends: for each medium, the recipients resolved now, the
  * template rendered with the call's state, one outbox message per envelope recipient. A bad
@@ -45,18 +65,14 @@ export function compose(input: {
     const callflowTo = resolved.values.length > 0 ? resolved.values : undefined;
     const values = buildMacros(input.state, account, data, callflowTo, input.sentAt);
     if (medium === 'email') {
-      if (template.from !== undefined && !isSafeEmail(template.from)) {
-        throw new TemplateError(templateId, 'from', `"${headerText(template.from)}" is not a valid address`);
-      }
+      checkFrom(template);
       const h = emailAddresses(template, callflowTo, account);
       const envelope = unique([...h.to, ...h.cc, ...h.bcc]);
       if (envelope.length === 0) {
         notes.push('email: no recipient (none resolved, none in the template): nothing sent');
         continue;
       }
-      const subject = headerText(renderer.render(templateId, 'subject', template.subject, values, 'text'));
-      const text = template.text === undefined ? undefined : renderer.render(templateId, 'text', template.text, values, 'text');
-      const html = template.html === undefined ? undefined : renderer.render(templateId, 'html', template.html, values, 'html');
+      const { subject, text, html } = renderEmailFields(template, values, renderer);
       const replyTo = template.reply_to && isSafeEmail(template.reply_to) ? template.reply_to : undefined;
       for (const rcpt of envelope) {
         messages.push({

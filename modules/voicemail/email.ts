@@ -2,9 +2,10 @@ import { basename, extname } from 'node:path';
 import type { CallControl } from '../../engine/call/call-control.ts';
 import type { OutboundMessage } from '../../engine/outbox.ts';
 import type { VoicemailMessage } from '../../engine/voicemail.ts';
-import { headerText, isSafeEmail, unique } from '../notification/addresses.ts';
+import { isSafeEmail, unique } from '../notification/addresses.ts';
+import { checkFrom, renderEmailFields } from '../notification/compose.ts';
 import { callerId, dateParts, hoursMinutesSeconds } from '../notification/macros.ts';
-import { TemplateError, type TemplateRenderer } from '../notification/renderer.ts';
+import type { TemplateRenderer } from '../notification/renderer.ts';
 import type { NotificationTemplate } from '../notification/schema.ts';
 import type { Vmbox } from './schema.ts';
 
@@ -56,9 +57,7 @@ export function voicemailEmails(input: {
   const { call, box, message, renderer } = input;
   const own = call.account.bundle.notificationTemplates.find((t) => t.id === VOICEMAIL_TEMPLATE_ID) as NotificationTemplate | undefined;
   const template = own && own.enabled !== false ? own : DEFAULT_TEMPLATE;
-  if (template.from !== undefined && !isSafeEmail(template.from)) {
-    throw new TemplateError(template.id, 'from', `"${headerText(template.from)}" is not a valid address`);
-  }
+  checkFrom(template);
   const owner = box.owner_id ? call.account.user(box.owner_id) : undefined;
   const tz = call.account.timezone;
   const fileName = basename(message.mediaPath);
@@ -83,9 +82,7 @@ export function voicemailEmails(input: {
       file_size: message.mediaBytes,
     },
   };
-  const subject = headerText(renderer.render(template.id, 'subject', template.subject, values, 'text'));
-  const text = template.text === undefined ? undefined : renderer.render(template.id, 'text', template.text, values, 'text');
-  const html = template.html === undefined ? undefined : renderer.render(template.id, 'html', template.html, values, 'html');
+  const { subject, text, html } = renderEmailFields(template, values, renderer);
   const attachments = box.include_message_on_notify
     ? [{ filename: fileName, path: message.mediaPath, contentType: fileName.endsWith('.mp3') ? 'audio/mpeg' : 'audio/x-wav' }]
     : undefined;
