@@ -14,6 +14,9 @@ export const boxByNumber = (call: CallControl, mailbox: string): Vmbox | undefin
 export const boxesOwnedBy = (call: CallControl, ownerId: string): Vmbox[] =>
   allBoxes(call).filter((b) => b.owner_id === ownerId);
 
+/** The caller is the box's owner (known by the calling device's owner). */
+export const callerOwns = (call: CallControl, box: Vmbox): boolean => call.info.ownerId !== undefined && call.info.ownerId === box.owner_id;
+
 /** Compose's box: the data's id, else the capture group as a box number, else the caller's own box. */
 export function composeBox(data: VoicemailData, call: CallControl): Vmbox | undefined {
   if (data.id) return boxById(call, data.id);

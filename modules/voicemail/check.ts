@@ -2,7 +2,7 @@ import type { CallControl } from '../../engine/call/call-control.ts';
 import { ChannelGoneError } from '../../engine/errors.ts';
 import { next, type Next } from '../../engine/executor/next.ts';
 import type { VoicemailFolder, VoicemailMessage } from '../../engine/voicemail.ts';
-import { boxById, boxByNumber, boxesOwnedBy, interdigitMs } from './boxes.ts';
+import { boxById, boxByNumber, boxesOwnedBy, callerOwns, interdigitMs } from './boxes.ts';
 import { noteMwi } from './new-message.ts';
 import { menuDigits, menuKey } from './prompts.ts';
 import type { VoicemailData, Vmbox } from './schema.ts';
@@ -39,7 +39,7 @@ async function login(data: VoicemailData, call: CallControl, known: Vmbox | unde
         continue;
       }
     }
-    const isOwner = call.info.ownerId !== undefined && call.info.ownerId === box.owner_id;
+    const isOwner = callerOwns(call, box);
     if (isOwner && !box.require_pin) {
       call.note(`box ${box.mailbox}: the owner, no PIN required`);
       return box;

@@ -2,7 +2,7 @@ import type { CallControl, RecordResult } from '../../engine/call/call-control.t
 import { ChannelGoneError } from '../../engine/errors.ts';
 import { next, type Next } from '../../engine/executor/next.ts';
 import type { TemplateRenderer } from '../notification/renderer.ts';
-import { composeBox, maxMessages, maxMessageSeconds, operatorFlow } from './boxes.ts';
+import { callerOwns, composeBox, maxMessages, maxMessageSeconds, operatorFlow } from './boxes.ts';
 import { greetingPrompts, instructionPrompts } from './greeting.ts';
 import { leaveMessage } from './new-message.ts';
 import { menuKey, playInterruptible } from './prompts.ts';
@@ -27,7 +27,7 @@ export async function compose(data: VoicemailData, call: CallControl, renderer: 
     await call.playback(PROMPT.notAvailableNoVoicemail);
     return next.continue('_', 'no voicemail box for this call');
   }
-  const isOwner = call.info.ownerId !== undefined && call.info.ownerId === box.owner_id;
+  const isOwner = callerOwns(call, box);
   // KAZOO's default: only a call that comes straight from the owner's device (no module before, or `device`).
   const checkIfOwner = box.check_if_owner ?? (call.lastModule === undefined || call.lastModule === 'device');
   if (isOwner && (checkIfOwner || box.announcement_only)) return { kind: 'to_check', box, why: 'the owner called their own box' };
