@@ -150,10 +150,10 @@ export class SqliteVoicemailStore implements VoicemailStore {
     }
   }
 
-  /** Messages of every box of an account, newest first (for the CLI). */
-  listAll(opts: { accountId?: string; box?: string; folder?: VoicemailFolder; limit: number }): VoicemailMessage[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
+  /** A box's messages by its id or its number, in any account unless one is given, newest first (for the CLI). */
+  listAll(opts: { accountId?: string; box: string; folder?: VoicemailFolder; limit: number }): VoicemailMessage[] {
+    const where = ['(box_id = ? OR mailbox = ?)'];
+    const args: unknown[] = [opts.box, opts.box];
     if (opts.folder) {
       where.push('folder = ?');
       args.push(opts.folder);
@@ -162,11 +162,7 @@ export class SqliteVoicemailStore implements VoicemailStore {
       where.push('account_id = ?');
       args.push(opts.accountId);
     }
-    if (opts.box) {
-      where.push('(box_id = ? OR mailbox = ?)');
-      args.push(opts.box, opts.box);
-    }
-    const sql = `SELECT * FROM voicemail_messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const sql = `SELECT * FROM voicemail_messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, opts.limit) as MessageRow[]).map(toMessage);
   }
 }
