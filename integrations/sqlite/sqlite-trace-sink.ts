@@ -112,16 +112,15 @@ export class SqliteTraceSink implements TraceSink {
   /** Writes every held execution. One that cannot be written is marked incomplete; the others still land. */
   flush(): void {
     const list = this.held.splice(0);
-    if (list.length > 0) {
-      try {
-        this.writeMany(list);
-      } catch {
-        for (const f of list) {
-          try {
-            this.commitOne(f);
-          } catch {
-            // commitOne marked it incomplete.
-          }
+    if (list.length === 0) return;
+    try {
+      this.writeMany(list);
+    } catch {
+      for (const f of list) {
+        try {
+          this.commitOne(f);
+        } catch {
+          // commitOne marked it incomplete.
         }
       }
     }
