@@ -115,8 +115,12 @@ export class OutboxStore {
       const code = o.outcome === 'sent' ? null : o.code;
       const detail = o.outcome === 'sent' ? o.providerId : o.detail;
       this.insertAttempt.run(row.id, row.attempts, startedAt, now, o.outcome, code, detail);
+      if (o.outcome === 'temporary_failure' && o.retryAt !== null) {
+        // Pending again: its group cannot have settled.
+        this.markRetry.run(o.retryAt, o.detail, o.code, row.id);
+        return;
+      }
       if (o.outcome === 'sent') this.markSent.run(now, o.providerId, row.id);
-      else if (o.outcome === 'temporary_failure' && o.retryAt !== null) this.markRetry.run(o.retryAt, o.detail, o.code, row.id);
       else this.markFailed.run(o.detail, code, row.id);
       if (row.after_delivery !== null) this.settleGroup(row.after_delivery, now);
     });
