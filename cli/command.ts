@@ -57,6 +57,19 @@ export function openStepLog(values: Record<string, unknown>, env: NodeJS.Process
   return openDatabase(file, opts);
 }
 
+/** The one message id a command takes (`12` or `#12`, as lists print them). */
+export function messageIdArg(command: string, positionals: readonly string[]): number {
+  if (positionals.length !== 1 || !/^#?\d+$/.test(positionals[0]!)) throw new UsageError(`${command}: give one message id`);
+  return Number(positionals[0]!.replace('#', ''));
+}
+
+/** An option limited to a few values: undefined when absent, else one of `allowed`. */
+export function oneOf<T extends string>(command: string, name: string, v: unknown, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) throw new UsageError(`${command}: --${name} must be one of ${allowed.join(', ')} (got "${String(v)}")`);
+  return v as T;
+}
+
 export function positiveInt(name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);

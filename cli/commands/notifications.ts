@@ -1,9 +1,8 @@
-import { UsageError } from '../../engine/errors.ts';
 import { buildTransports, notificationSettings } from '../../integrations/notify/config.ts';
 import { startNotifications } from '../../integrations/notify/runtime.ts';
 import type { OutboxRow, OutboxStatus } from '../../integrations/sqlite/outbox-store.ts';
 import { OutboxStore } from '../../integrations/sqlite/outbox-store.ts';
-import { openStepLog, positiveInt, type Command, type Io } from '../command.ts';
+import { messageIdArg, oneOf, openStepLog, positiveInt, type Command, type Io } from '../command.ts';
 import { printable } from '../render-trace.ts';
 
 const STATUSES: readonly OutboxStatus[] = ['pending', 'sending', 'sent', 'failed'];
@@ -39,12 +38,9 @@ export const notificationsListCommand: Command = {
   help: 'Lists outbox messages: id, status, medium, recipient, template, attempts, last error, execution.',
   options: { status: { type: 'string' }, db: { type: 'string' }, limit: { type: 'string' } },
   async run({ values }, io) {
-    const status = values.status as string | undefined;
-    if (status !== undefined && !STATUSES.includes(status as OutboxStatus)) {
-      throw new UsageError(`notifications list: --status must be one of ${STATUSES.join(', ')} (got "${status}")`);
-    }
+    const status = oneOf('notifications list', 'status', values.status, STATUSES);
     const db = openStepLog(values, io.env);
-    const rows = new OutboxStore(db, Date).list({ ...(status ? { status: status as OutboxStatus } : {}), limit: positiveInt('limit', values.limit, 50) });
+    const rows = new OutboxStore(db, Date).list({ ...(status ? { status } : {}), limit: positiveInt('limit', values.limit, 50) });
     db.close();
     if (rows.length === 0) io.out('no messages');
     for (const r of rows) io.out(outboxLine(r));
@@ -59,8 +55,7 @@ export const notificationsRetryCommand: Command = {
   help: 'Puts a failed outbox message back to pending and delivers it (waiting up to --timeout seconds, default 10).',
   options: { db: { type: 'string' }, timeout: { type: 'string' } },
   async run({ values, positionals }, io) {
-    if (positionals.length !== 1 || !/^#?\d+$/.test(positionals[0]!)) throw new UsageError('notifications retry: give one message id');
-    const id = Number(positionals[0]!.replace('#', ''));
+    const id = messageIdArg('notifications retry', positionals);
     const db = openStepLog(values, io.env);
     const store = new OutboxStore(db, Date);
     const row = store.get(id);

@@ -3,7 +3,7 @@ import { UsageError } from '../../engine/errors.ts';
 import type { VoicemailFolder, VoicemailMessage } from '../../engine/voicemail.ts';
 import { wavDurationMs } from '../../integrations/simulator/wav.ts';
 import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
-import { dbPath, mediaDirs, openStepLog, positiveInt, type Command } from '../command.ts';
+import { dbPath, mediaDirs, messageIdArg, oneOf, openStepLog, positiveInt, type Command } from '../command.ts';
 import { printable } from '../render-trace.ts';
 
 const FOLDERS: readonly VoicemailFolder[] = ['new', 'saved', 'deleted'];
@@ -52,15 +52,12 @@ length, when it was left (call time), and what became of its voicemail-to-email.
   options: { folder: { type: 'string' }, account: { type: 'string' }, db: { type: 'string' }, limit: { type: 'string' } },
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new UsageError('voicemail list: give one box (its id or number)');
-    const folder = values.folder as string | undefined;
-    if (folder !== undefined && !FOLDERS.includes(folder as VoicemailFolder)) {
-      throw new UsageError(`voicemail list: --folder must be one of ${FOLDERS.join(', ')} (got "${folder}")`);
-    }
+    const folder = oneOf('voicemail list', 'folder', values.folder, FOLDERS);
     const { store, close } = openStore(values, io.env);
     const rows = store.listAll({
       box: positionals[0]!,
       ...(typeof values.account === 'string' ? { accountId: values.account } : {}),
-      ...(folder ? { folder: folder as VoicemailFolder } : {}),
+      ...(folder ? { folder } : {}),
       limit: positiveInt('limit', values.limit, 50),
     });
     close();
@@ -77,8 +74,7 @@ export const voicemailPlayCommand: Command = {
   help: 'Prints the path of the message\'s audio file (first line, for a player) and its metadata.',
   options: { db: { type: 'string' } },
   async run({ values, positionals }, io) {
-    if (positionals.length !== 1 || !/^#?\d+$/.test(positionals[0]!)) throw new UsageError('voicemail play: give one message id');
-    const id = Number(positionals[0]!.replace('#', ''));
+    const id = messageIdArg('voicemail play', positionals);
     const { store, close } = openStore(values, io.env);
     const m = store.get(id);
     close();
