@@ -52,6 +52,14 @@ interface Job {
   resolve(r: EslResult<string>): void;
 }
 
+/** The value checks and frame builders throw typed errors (EslError); these methods return them. */
+function checked<T>(f: () => T): EslResult<T> {
+  try {
+    return { ok: true, value: f() };
+  } catch (err) {
+    return { ok: false, error: err as EslError };
+  }
+}
 
 /**
  * An inbound event socket for api/bgapi work (originate, uuid_kill, show channels), on modesl's
@@ -121,15 +129,11 @@ export class InboundConnection {
   /** `api <command> [args]`: the body, or a typed error (a `-ERR` body is an EslCommandError). */
   async api(command: string, args = ''): Promise<EslResult<string>> {
     const line = args ? `api ${command} ${args}` : `api ${command}`;
-    let frame: string;
-    try {
-      frame = commandFrame(line);
-    } catch (err) {
-      return { ok: false, error: err as EslError };
-    }
+    const frame = checked(() => commandFrame(line));
+    if (!frame.ok) return frame;
     const link = this.link;
     if (!link || this.stateValue !== 'connected') return { ok: false, error: new EslDisconnectedError(line, `not connected to ${this.target}`) };
-    const r = await link.send(frame, line, 'api/response');
+    const r = await link.send(frame.value, line, 'api/response');
     if (!r.ok) return r;
     const body = r.reply.text;
     if (body.startsWith('-ERR') || body.startsWith('-USAGE')) return { ok: false, error: new EslCommandError(line, body.trim()) };
@@ -140,12 +144,8 @@ export class InboundConnection {
   async bgapi(command: string, args = ''): Promise<EslResult<string>> {
     const line = args ? `bgapi ${command} ${args}` : `bgapi ${command}`;
     const jobId = randomUUID();
-    let frame: string;
-    try {
-      frame = commandFrame(line, { 'Job-UUID': jobId });
-    } catch (err) {
-      return { ok: false, error: err as EslError };
-    }
+    const frame = checked(() => commandFrame(line, { 'Job-UUID': jobId }));
+    if (!frame.ok) return frame;
     const link = this.link;
     if (!link || this.stateValue !== 'connected') return { ok: false, error: new EslDisconnectedError(line, `not connected to ${this.target}`) };
     const timeoutMs = this.options.jobTimeoutMs ?? 120_000;
@@ -157,7 +157,7 @@ export class InboundConnection {
       }, timeoutMs);
       this.jobs.set(jobId, { label: line, timer, resolve });
     });
-    const accepted = await link.send(frame, line, 'command/reply');
+    const accepted = await link.send(frame.value, line, 'command/reply');
     const refused = this.refusal(line, accepted);
     if (refused) {
       this.settleJob(jobId, { ok: false, error: refused });
@@ -179,33 +179,22 @@ export class InboundConnection {
   }
 
   async uuidExists(uuid: string): Promise<EslResult<boolean>> {
-    try {
-      idSafe('uuid', uuid);
-    } catch (err) {
-      return { ok: false, error: err as EslError };
-    }
+    const safe = checked(() => idSafe('uuid', uuid));
+    if (!safe.ok) return safe;
     const r = await this.api('uuid_exists', uuid);
     return r.ok ? { ok: true, value: r.value.trim() === 'true' } : r;
   }
 
   async uuidKill(uuid: string, cause = 'NORMAL_CLEARING'): Promise<EslResult<string>> {
-    try {
-      idSafe('uuid', uuid);
-      idSafe('cause', cause);
-    } catch (err) {
-      return { ok: false, error: err as EslError };
-    }
+    const safe = checked(() => [idSafe('uuid', uuid), idSafe('cause', cause)]);
+    if (!safe.ok) return safe;
     return this.api('uuid_kill', `${uuid} ${cause}`);
   }
 
   /** `bgapi originate <dialString> <destination>`; the new channel's uuid on success. */
   async originate(dialString: string, destination: string): Promise<EslResult<string>> {
-    try {
-      frameSafe('dial string', dialString);
-      frameSafe('destination', destination);
-    } catch (err) {
-      return { ok: false, error: err as EslError };
-    }
+    const safe = checked(() => [frameSafe('dial string', dialString), frameSafe('destination', destination)]);
+    if (!safe.ok) return safe;
     const r = await this.bgapi('originate', `${dialString} ${destination}`);
     return r.ok ? { ok: true, value: r.value.replace(/^\+OK\s*/, '').trim() } : r;
   }
