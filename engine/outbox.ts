@@ -26,8 +26,8 @@ export interface EmailAttachment {
 }
 
 /**
- * Work to do once every message carrying the same `afterDelivery` has settled (all sent, or
- * one failed for good): e.g. voicemail's after-notify save/delete, which KAZOO applies only
+ * Work to do once every message an execution queued with the same `afterDelivery` has settled
+ * (all sent, or one failed for good): e.g. voicemail's after-notify save/delete, which KAZOO applies only
  * when the email went out. `kind` names a handler registered with the outbox store.
  */
 export interface AfterDelivery {

@@ -122,7 +122,7 @@ export class OutboxStore {
       }
       if (o.outcome === 'sent') this.markSent.run(now, o.providerId, row.id);
       else this.markFailed.run(o.detail, code, row.id);
-      if (row.after_delivery !== null) this.settleGroup(row.after_delivery, now);
+      if (row.after_delivery !== null) this.settleGroup(row.execution_id, row.after_delivery, now);
     });
   }
 
@@ -130,8 +130,8 @@ export class OutboxStore {
    * Once the last message of a group has settled, its after-delivery work runs in the same
    * transaction as that message's record: both happen, or neither.
    */
-  private settleGroup(afterDelivery: string, now: number): void {
-    const outcome = groupOutcome(this.db, afterDelivery);
+  private settleGroup(executionId: string, afterDelivery: string, now: number): void {
+    const outcome = groupOutcome(this.db, executionId, afterDelivery);
     if (!outcome) return;
     const work = JSON.parse(afterDelivery) as { kind: string; args: Record<string, string | number> };
     const handler = this.handlers.get(work.kind);
