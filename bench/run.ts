@@ -33,6 +33,15 @@ function section(file: string, pin: boolean, ...args: string[]): void {
   }
 }
 
+/**
+ * Each flow writes hundreds of megabytes; without this the next flow would run while the kernel
+ * writes them back, paying for its predecessor's I/O.
+ */
+function flushDisk(): void {
+  const t0 = performance.now();
+  if (spawnSync('sync').status === 0) console.log(`  (earlier sections' writes flushed to disk first: ${fmt((performance.now() - t0) / 1000, 1)} s)`);
+}
+
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB; node ${process.version}`);
 console.log('');
 // The latency sections first, on a quiet disk: the simulated calls leave gigabytes of step logs
@@ -48,6 +57,9 @@ section('section-html.ts', true);
 console.log('');
 console.log(canPin ? '[simulated calls: pinned to one core (taskset -c 0)]' : '[simulated calls: not pinned (no taskset)]');
 // Each flow in its own process: its peak memory is its own.
-for (const flow of ['users', 'seed', 'voicemail', 'voicemail-shm']) section('section-calls.ts', true, flow);
+for (const flow of ['users', 'seed', 'voicemail', 'voicemail-shm']) {
+  flushDisk();
+  section('section-calls.ts', true, flow);
+}
 
 for (const root of [diskRoot, shmRoot]) if (root) rmSync(root, { recursive: true, force: true });
