@@ -84,7 +84,7 @@ describe('callflow CLI', () => {
     expect(r.errLines).toEqual([`${join(dir, 'cf.json')}: /flow/data/strategy: must be one of "simultaneous", "single" (got "random")`]);
   });
 
-  it('trace list and trace show read the step log (an id prefix is enough)', () => {
+  it('trace list and trace show read the step log (a unique prefix or suffix of the id is enough)', () => {
     const dir = tempDir();
     const db = join(dir, 'log.db');
     cli(['simulate', `${example}/caller-gives-up.json`, `${example}/no-answer-voicemail.json`, '--db', db]);
@@ -94,9 +94,17 @@ describe('callflow CLI', () => {
     expect(lines).toHaveLength(2);
     expect(list.out).toContain('ORIGINATOR_CANCEL by caller');
     const id = lines.find((l) => l.includes('ORIGINATOR_CANCEL'))!.split('  ')[0]!;
-    const show = cli(['trace', 'show', id.slice(0, 8), '--db', db]);
+    const show = cli(['trace', 'show', id.slice(-8), '--db', db]);
     expect(show.code).toBe(0);
     expect(show.out).toContain(`execution ${id}`);
+    // Execution ids are time-ordered: two runs a moment apart share their first characters
+    // (the first six change every 4.6 hours).
+    const other = lines.find((l) => !l.includes('ORIGINATOR_CANCEL'))!.split('  ')[0]!;
+    expect(other.slice(0, 6)).toBe(id.slice(0, 6));
+    expect(cli(['trace', 'show', id.slice(0, 6), '--db', db]).errLines).toEqual([
+      `trace show: "${id.slice(0, 6)}" matches more than one execution: give more of the id`,
+    ]);
+    expect(cli(['trace', 'show', id.slice(0, 30), '--db', db]).out).toContain(`execution ${id}`);
     expect(show.out).toContain('← CHANNEL_HANGUP  Hangup-Cause=ORIGINATOR_CANCEL variable_sip_hangup_disposition=recv_cancel');
     const json = JSON.parse(cli(['trace', 'show', id, '--db', db, '--json']).out);
     expect(json.execution.hangup_by).toBe('caller');

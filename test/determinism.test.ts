@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TimeOrderedIds } from '../engine/providers.ts';
 import { openDatabase, type Db } from '../integrations/sqlite/open-database.ts';
 import { account, callflow, simulate, tempDir } from './support/sim.ts';
 
@@ -81,5 +82,28 @@ describe('determinism', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]!.id).not.toBe(rows[1]!.id);
     expect(rows.map((r) => r.status)).toEqual(['completed', 'completed']);
+  });
+});
+
+describe('time-ordered execution ids', () => {
+  it('are v7 uuids that sort in the order they were made, within one millisecond too', () => {
+    let now = Date.UTC(2026, 10, 27, 15, 0, 0);
+    const ids = new TimeOrderedIds({ now: () => now });
+    const made: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      made.push(ids.uuid());
+      if (i % 1000 === 999) now += 1;
+    }
+    now -= 10; // a clock stepping back must not break the order either
+    made.push(ids.uuid());
+    for (const id of made) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...made].sort()).toEqual(made);
+    expect(new Set(made).size).toBe(made.length);
+    expect(parseInt(made[0]!.replace(/-/g, '').slice(0, 12), 16)).toBe(Date.UTC(2026, 10, 27, 15, 0, 0));
+    // More than 4,096 in one millisecond: the next millisecond is borrowed, the order kept.
+    const burst = Array.from({ length: 5000 }, () => ids.uuid());
+    expect([...made, ...burst].sort()).toEqual([...made, ...burst]);
+    // The short form (last 8 characters) is random, not shared by ids of the same moment.
+    expect(new Set(burst.slice(0, 100).map((id) => id.slice(-8))).size).toBe(100);
   });
 });

@@ -113,7 +113,7 @@ afterAll(async () => {
 async function open(which: string, extra: string[] = []): Promise<{ page: Page; file: string; problems: string[]; requests: string[] }> {
   const r = recorded.get(which)!;
   const file = join(dir, `${which}${extra.length ? '-full' : ''}.html`);
-  const res = cli(['trace', 'show', r.id.slice(0, 8), '--db', db, '--html', file, ...extra]);
+  const res = cli(['trace', 'show', r.id.slice(-8), '--db', db, '--html', file, ...extra]);
   expect(res.code, res.err).toBe(0);
   expect(res.out).toMatch(new RegExp(`^wrote ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(${r.detail.steps.length} steps, \\d+ KB\\)`));
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });

@@ -83,7 +83,7 @@ function expectedFromDb(file: string, executionIds?: readonly string[]) {
   const result = wanted.map((e) => ({
     id: e.id as string,
     steps: (steps.all(e.seq) as Record<string, unknown>[]).map((s) => [
-      (e.id as string).slice(0, 8),
+      (e.id as string).slice(-8),
       (((s.started_at as number) - (e.started_at as number)) / 1000).toFixed(3),
       String(s.seq),
       s.module,

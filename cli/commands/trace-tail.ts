@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Statement } from 'better-sqlite3';
 import { UsageError } from '../../engine/errors.ts';
 import { openDatabase, type Db } from '../../integrations/sqlite/open-database.ts';
-import type { ExecutionRecord } from '../../integrations/sqlite/trace-queries.ts';
+import { shortId, type ExecutionRecord } from '../../integrations/sqlite/trace-queries.ts';
 import { dbPath, positiveInt, type Command, type Io } from '../command.ts';
 import { printable, seconds, summaryLine } from '../render-trace.ts';
 
@@ -10,7 +10,6 @@ import { printable, seconds, summaryLine } from '../render-trace.ts';
 export const TAIL_POLL_MS = 200;
 /** Rows read per query: a long backlog (--from-start) is printed in slices, never loaded at once. */
 const BATCH = 2000;
-const PREFIX = 8;
 
 /** A step row as tail reads it, with what it needs of its execution. */
 export interface TailStepRow {
@@ -31,7 +30,7 @@ export interface TailStepRow {
 /** "3f2a9c1e  +20.000s  step 2  user  cf-front-desk/flow/children/_  attempt → "_"  child "_"" */
 export function tailStepLine(r: TailStepRow): string {
   return [
-    r.execution_id.slice(0, PREFIX),
+    shortId(r.execution_id),
     `+${seconds(r.started_at - r.execution_started_at)}`,
     `step ${r.seq}`,
     printable(r.module),
@@ -43,7 +42,7 @@ export function tailStepLine(r: TailStepRow): string {
 
 /** "3f2a9c1e  finished  <id>  <scenario>  completed/stopped  NORMAL_CLEARING by callee  184.000s" */
 export function tailFinishedLine(e: ExecutionRecord): string {
-  return `${e.id.slice(0, PREFIX)}  finished  ${summaryLine(e)}`;
+  return `${shortId(e.id)}  finished  ${summaryLine(e)}`;
 }
 
 interface Statements {
@@ -164,9 +163,9 @@ export const traceTailCommand: Command = {
   help: `Follows the step log (--db, else $CALLFLOW_DB, else ./callflow.db) that another process
 ("callflow simulate", later "callflow serve") is writing, and prints each step as soon as its
 execution is committed, one line per step:
-  <execution id prefix>  +<time into the call>  step <seq>  <module>  <callflow><node path>  <outcome> → "<child key>"  <reason>
+  <execution id, last 8>  +<time into the call>  step <seq>  <module>  <callflow><node path>  <outcome> → "<child key>"  <reason>
 then one line when the execution has ended:
-  <execution id prefix>  finished  <execution id>  <scenario>  <status>/<end reason>  <hangup>  <duration>
+  <execution id, last 8>  finished  <execution id>  <scenario>  <status>/<end reason>  <hangup>  <duration>
 The file is opened read-only and read every ${TAIL_POLL_MS} ms; it may not exist yet (tail waits for it, and then
 prints everything in it). Simulation batches commit executions in groups, so they appear in groups.
 Stops cleanly on Ctrl-C (SIGINT) or SIGTERM, exit code 0.

@@ -44,7 +44,7 @@ export const traceShowCommand: Command = {
   summary: "print one execution's timeline",
   help: `Prints an execution as a timeline on the call's clock: each step (node path, module, outcome,
 the branch taken and why, notes), the commands sent with their completion, the channel events
-received and the post-hangup effects. The id may be shortened to a unique prefix.
+received and the post-hangup effects. The id may be shortened to a unique prefix or suffix (trace tail shows its last 8 characters).
 --json prints the execution and all its rows as JSON.
 --html FILE writes one self-contained HTML page instead (no network needed to open it): the
 callflow tree with the path the call took highlighted, branched-into callflows under the node

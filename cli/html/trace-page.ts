@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ExecutionDetail } from '../../integrations/sqlite/trace-queries.ts';
+import { shortId, type ExecutionDetail } from '../../integrations/sqlite/trace-queries.ts';
 import { timeline } from '../../integrations/sqlite/trace-queries.ts';
 import { PAGE_CSS, PAGE_JS } from './assets.ts';
 import { esc, jsonForScript } from './escape.ts';
@@ -340,7 +340,7 @@ export function renderTraceHtml(d: ExecutionDetail, opts: HtmlTraceOptions = {})
     `<meta http-equiv="Content-Security-Policy" content="${esc(CSP)}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="referrer" content="no-referrer">',
-    `<title>Call trace ${esc(e.id.slice(0, 8))}${e.scenario ? ` &middot; ${esc(e.scenario)}` : ''}</title>`,
+    `<title>Call trace ${esc(shortId(e.id))}${e.scenario ? ` &middot; ${esc(e.scenario)}` : ''}</title>`,
     `<style>${PAGE_CSS}</style></head><body>`,
     header(d, notice),
     '<main><div class="left">',

@@ -1,6 +1,6 @@
 import { executeCall, type EngineDeps, type ExecutionSummary, type Logger } from '../../engine/execution.ts';
 import type { ModuleRegistry } from '../../engine/module.ts';
-import { RandomIds, SeededIds, type IdProvider } from '../../engine/providers.ts';
+import { SeededIds, TimeOrderedIds, type IdProvider } from '../../engine/providers.ts';
 import type { TraceSink } from '../../engine/trace/rows.ts';
 import type { Outbox } from '../../engine/outbox.ts';
 import type { VoicemailStore } from '../../engine/voicemail.ts';
@@ -12,13 +12,16 @@ export interface SimulationDeps {
   readonly registry: ModuleRegistry;
   readonly sink: TraceSink;
   readonly wallClock?: { now(): number };
-  /** Execution ids (random unless a test pins them); everything else is seeded by the scenario. */
+  /** Execution ids (time-ordered, never repeating, unless a test pins them); everything else is seeded by the scenario. */
   readonly executionIds?: IdProvider;
   readonly logger?: Logger;
   readonly recordingDir?: string;
   readonly outbox?: Outbox;
   readonly voicemail?: VoicemailStore;
 }
+
+/** One sequence for the whole process, so execution ids keep their order across concurrent runs. */
+const defaultExecutionIds = new TimeOrderedIds();
 
 /** The engine's dependencies for a scenario run on `clock` and `ids` (any switch). */
 export function engineDepsFor(deps: SimulationDeps, clock: VirtualClock, ids: IdProvider, source: string): EngineDeps {
@@ -27,7 +30,7 @@ export function engineDepsFor(deps: SimulationDeps, clock: VirtualClock, ids: Id
     clock,
     wallClock: deps.wallClock ?? Date,
     ids,
-    executionIds: deps.executionIds ?? new RandomIds(),
+    executionIds: deps.executionIds ?? defaultExecutionIds,
     sink: deps.sink,
     source,
     recordingDir: deps.recordingDir ?? 'recordings',

@@ -53,15 +53,23 @@ export function listExecutions(db: Db, opts: { limit: number }): ExecutionRecord
   return db.prepare('SELECT * FROM executions ORDER BY seq DESC LIMIT ?').all(opts.limit) as ExecutionRecord[];
 }
 
-/** Finds one execution by its id or a unique prefix of it. */
-export function findExecution(db: Db, idOrPrefix: string): { ok: true; execution: ExecutionRecord } | { ok: false; problem: string } {
+/**
+ * The short form of an execution id that `trace tail` and page titles show: its last characters.
+ * Execution ids are time-ordered (v7 uuids), so their first characters are the same for every
+ * execution of the same minute; the last ones are random.
+ */
+export const shortId = (id: string): string => id.slice(-8);
+
+/** Finds one execution by its id, or a unique prefix or suffix of it (such as its short form). */
+export function findExecution(db: Db, idOrPart: string): { ok: true; execution: ExecutionRecord } | { ok: false; problem: string } {
+  const part = idOrPart.replace(/[\\%_]/g, (c) => '\\' + c);
   const rows = db
-    .prepare(`SELECT * FROM executions WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY seq LIMIT 2`)
-    .all(idOrPrefix, idOrPrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%') as ExecutionRecord[];
-  const exact = rows.find((r) => r.id === idOrPrefix);
+    .prepare(`SELECT * FROM executions WHERE id = ? OR id LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\' ORDER BY seq LIMIT 2`)
+    .all(idOrPart, `${part}%`, `%${part}`) as ExecutionRecord[];
+  const exact = rows.find((r) => r.id === idOrPart);
   if (exact) return { ok: true, execution: exact };
-  if (rows.length === 0) return { ok: false, problem: `no execution "${idOrPrefix}"` };
-  if (rows.length > 1) return { ok: false, problem: `"${idOrPrefix}" matches more than one execution: give more of the id` };
+  if (rows.length === 0) return { ok: false, problem: `no execution "${idOrPart}"` };
+  if (rows.length > 1) return { ok: false, problem: `"${idOrPart}" matches more than one execution: give more of the id` };
   return { ok: true, execution: rows[0]! };
 }
 
