@@ -80,7 +80,7 @@ if (flow.mediaRoot && !existsSync(flow.mediaRoot)) {
   console.log(`simulated calls: ${flow.title}; step log in a SQLite file`);
   if (name.startsWith('voicemail')) console.log(`  (creating an empty file in ${disk} costs ${fmt(await quietDisk(disk))} µs right now)`);
   // The first calls of a process run while V8 is still compiling the hot paths (the first 2,000
-  // run at about two thirds of the later rate): they are a warm-up, reported but not one of the
+  // run at half to two thirds of the later rate): they are a warm-up, reported but not one of the
   // measured rounds, as the ESL sections do. Their step log, files and memory stay in the figures.
   const rounds = await benchSimulatedCalls(flow.file, [WARMUP_CALLS, 10_000, 30_000], flow.steps, flow.mediaRoot ? { mediaRoot: flow.mediaRoot } : {});
   let total = 0;
