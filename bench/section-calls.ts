@@ -53,12 +53,13 @@ function fileCreationMicros(root: string, n = 2000): number {
 /**
  * The file-creation cost once the disk is past any recent mass deletion: the kernel skips inodes
  * freed in the last five minutes, so right after one (another run's clean-up, say) every file
- * costs ten times more. Waits up to six minutes, saying so, rather than measure that.
+ * costs ten times more (it has also been seen right after tens of thousands of files were made).
+ * Waits up to six minutes, saying so, rather than measure that.
  */
 async function quietDisk(root: string): Promise<number> {
   const waitUntil = Date.now() + 6 * 60_000;
   let us = fileCreationMicros(root);
-  if (us > SLOW_FILE_US) console.log(`  (creating an empty file costs ${fmt(us)} µs: files were deleted here in the last minutes; waiting for the disk)`);
+  if (us > SLOW_FILE_US) console.log(`  (creating an empty file costs ${fmt(us)} µs: many files were deleted or made here in the last minutes; waiting for the disk)`);
   while (us > SLOW_FILE_US && Date.now() < waitUntil) {
     await new Promise((r) => setTimeout(r, 15_000));
     us = fileCreationMicros(root);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { shortId, type ExecutionDetail } from '../../integrations/sqlite/trace-queries.ts';
-import { timeline } from '../../integrations/sqlite/trace-queries.ts';
+import { shortId, timeline, type ExecutionDetail } from '../../integrations/sqlite/trace-queries.ts';
 import { PAGE_CSS, PAGE_JS } from './assets.ts';
 import { esc, jsonForScript } from './escape.ts';
 import { PageWriter } from './writer.ts';
