@@ -91,9 +91,10 @@ export class TimeOrderedIds implements IdProvider {
     const r = crypto.getRandomValues(new Uint32Array(2));
     const time = ms.toString(16).padStart(12, '0');
     const variant = (0x8 | (r[0]! >>> 30)).toString(16);
+    const a = hex(r[0]!);
     return (
       `${time.slice(0, 8)}-${time.slice(8)}-7${this.counter.toString(16).padStart(3, '0')}-` +
-      `${variant}${hex(r[0]!).slice(1, 4)}-${hex(r[0]!).slice(4)}${hex(r[1]!)}`
+      `${variant}${a.slice(1, 4)}-${a.slice(4)}${hex(r[1]!)}`
     );
   }
 }
