@@ -1,6 +1,5 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { testOutboxDir } from './test/support/outbox-dir.ts';
 
 export default defineConfig({
   test: {
@@ -9,7 +8,8 @@ export default defineConfig({
     // SQLite files and child processes: run files in forks, a few at a time.
     pool: 'forks',
     // Messages the CLI runs in tests send by file go to a temporary folder, never into the
-    // working tree (tests that care set their own).
-    env: { CALLFLOW_OUTBOX_DIR: join(tmpdir(), `callflow-test-outbox-${process.pid}`) },
+    // working tree (tests that care set their own); the folder is removed when the run ends.
+    env: { CALLFLOW_OUTBOX_DIR: testOutboxDir() },
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });
