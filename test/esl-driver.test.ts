@@ -553,7 +553,11 @@ async function eslServer(password = 'ClueCon'): Promise<EslServer> {
     api: (cmd) => `+OK ${cmd}\n`,
     refuse: 0,
     greet: true,
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () =>
+      new Promise((r) => {
+        for (const c of state.connections) c.socket.destroy();
+        server.close(() => r());
+      }),
   };
   const server: Server = createServer((socket) => {
     socket.on('error', () => {});
@@ -564,8 +568,12 @@ async function eslServer(password = 'ClueCon'): Promise<EslServer> {
       socket.destroy();
       return;
     }
-    if (!state.greet) return;
     const reader = new CommandReader();
+    if (!state.greet) {
+      // Still listens, so a test can tell that nothing was sent.
+      socket.on('data', (d: Buffer) => conn.commands.push(...reader.push(d).map((c) => c.line)));
+      return;
+    }
     const send = (f: Parameters<typeof encodeFrame>[0]) => socket.write(encodeFrame(f));
     send({ kind: 'auth-request' });
     socket.on('data', (d: Buffer) => {
@@ -855,7 +863,8 @@ describe('inbound connection against the ESL peer', () => {
     const registry = createRegistry();
     const loaded = loadScenario(example('alice-answers'), { registry, validator: new SchemaValidator() });
     if (!loaded.ok) throw new Error('scenario');
-    const peer = new EslPeer({ clock: new VirtualClock(0), ids: new SeededIds(1), scenario: loaded.value.scenario, account: loaded.value.account.view, faults: { refuseInbound: 0 } });
+    const clock = new VirtualClock(0);
+    const peer = new EslPeer({ clock, ids: new SeededIds(1), scenario: loaded.value.scenario, account: loaded.value.account.view, faults: { refuseInbound: 0 } });
     const port = await peer.listen();
     const c = new InboundConnection({ host: '127.0.0.1', port, password: 'ClueCon', backoff: { initialMs: 30 }, events: ['CHANNEL_HANGUP_COMPLETE'] });
     inbounds.push(c);
@@ -868,11 +877,23 @@ describe('inbound connection against the ESL peer', () => {
       expect(channels).toEqual({ ok: true, value: [] });
       const exists = await c.uuidExists('00000000-0000-4000-8000-000000000000');
       expect(exists).toEqual({ ok: true, value: false });
+      // bgapi: the reply carries a Job-UUID, the result comes as that job's BACKGROUND_JOB event.
+      let job: Awaited<ReturnType<typeof c.bgapi>> | undefined;
+      void c.bgapi('status').then((r) => (job = r));
+      // The peer runs the job on its (virtual) clock, a moment after the reply: let that moment pass.
+      await until('BACKGROUND_JOB', () => (clock.advance(), job !== undefined), 3000);
+      expect(job!.ok && job!.value).toMatch(/UP/);
       const states: string[] = [];
-      c.onState((s) => states.push(s));
+      const at: number[] = [];
+      c.onState((s) => {
+        states.push(s);
+        at.push(Date.now());
+      });
       peer.drop('reset', 'inbound');
       await until('reconnected', () => states.includes('connected'), 3000);
       expect(states[0]).toBe('waiting');
+      // Not at once: after the backoff's first delay.
+      expect(at[states.indexOf('connected')]! - at[0]!).toBeGreaterThanOrEqual(25);
       const subs = peer.commandsReceived().filter((x) => x.startsWith('event json BACKGROUND_JOB CHANNEL_HANGUP_COMPLETE'));
       expect(subs).toHaveLength(2);
       expect((await c.api('version')).ok).toBe(true);

@@ -25,6 +25,8 @@ export interface SmtpBehaviour {
  */
 export class TestSmtpServer {
   readonly received: Received[] = [];
+  /** What each message the server hung on had sent of itself (headers first), as it arrives. */
+  readonly hung: string[] = [];
   dataStarted = 0;
   private server: SMTPServer;
   private waiters: (() => void)[] = [];
@@ -56,7 +58,11 @@ export class TestSmtpServer {
         const hang = hangs > 0;
         if (hang) hangs--;
         const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
+        const hungAt = hang ? this.hung.push('') - 1 : -1;
+        stream.on('data', (c: Buffer) => {
+          chunks.push(c);
+          if (hang) this.hung[hungAt] += c.toString('utf8');
+        });
         stream.on('end', () => {
           if (hang) return; // never answer
           if (tempFails > 0) {
