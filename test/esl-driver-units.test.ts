@@ -189,6 +189,11 @@ describe('prompt names to sound files', () => {
     expect(soundFile('tone_stream://%(500,0,440);loops=1')).toBe('tone_stream://%(500,0,440);loops=1');
     expect(soundFile('vm-goodbye', { template: 'en/us/callie/{name}.wav', folders: { 'vm-': 'vm/', 'vm-good': 'special/' } })).toBe('special/en/us/callie/vm-goodbye.wav');
     expect(() => soundFile('../../etc/passwd')).toThrow(UnsafeValueError);
+    expect(() => soundFile('/var/greetings/../../etc/shadow')).toThrow(UnsafeValueError);
+    // Schemes that fetch or run what they name are never played, whoever asks.
+    expect(() => soundFile('shell_stream:///bin/touch /tmp/pwned')).toThrow(/only tone_stream:\/\/ and silence_stream:\/\/ URLs/);
+    expect(() => soundFile('http_cache://http://169.254.169.254/latest')).toThrow(UnsafeValueError);
+    expect(soundFile('silence_stream://1000')).toBe('silence_stream://1000');
     expect(() => soundFile('x\nsendmsg')).toThrow(UnsafeValueError);
   });
 });

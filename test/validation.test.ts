@@ -170,6 +170,27 @@ describe('notification data and templates', () => {
     ]);
   });
 
+  it('a greeting is a plain absolute path: a URL scheme, ".." or a relative name is refused at load', () => {
+    const dir = tempDir();
+    const box = (id: string, media: Record<string, string>) => ({ id, mailbox: '200' + id.length, media });
+    const file = writeJson(join(dir, 'account.json'), {
+      ...account([]),
+      vmboxes: [
+        box('a', { unavailable: 'shell_stream:///bin/sh -c id' }),
+        box('bb', { temporary_unavailable: '/var/greetings/../../etc/shadow' }),
+        box('ccc', { unavailable: 'greetings/alice.wav' }),
+        box('dddd', { unavailable: '/var/greetings/alice-1.wav', temporary_unavailable: '/var/greetings/away_2.mp3' }),
+      ],
+    });
+    const r = loadAccountBundle(file, ctx());
+    const pattern = '"^(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$"';
+    expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([
+      `${file}: /vmboxes/0/media/unavailable: must match pattern ${pattern}`,
+      `${file}: /vmboxes/1/media/temporary_unavailable: must match pattern ${pattern}`,
+      `${file}: /vmboxes/2/media/unavailable: must match pattern ${pattern}`,
+    ]);
+  });
+
   it('an unknown time zone is an error', () => {
     const dir = tempDir();
     const file = writeJson(join(dir, 'account.json'), { ...account([]), account: { id: 'a', name: 'a', realm: 'r.local', timezone: 'Mars/Olympus' } });

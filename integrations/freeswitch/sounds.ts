@@ -31,12 +31,25 @@ export function isPromptName(file: string): boolean {
   return !file.startsWith('/') && !file.includes('://');
 }
 
-/** The file FreeSWITCH plays for `file`: prompt names mapped, everything else as given. */
+/**
+ * The only URLs the engine plays are tones and silence it makes itself. FreeSWITCH's other
+ * schemes fetch (http_cache://) or run (shell_stream://) what they name, so a file that reached
+ * here from a document must never be one of them.
+ */
+const PLAYABLE_SCHEMES = ['tone_stream://', 'silence_stream://'];
+
+/** The file FreeSWITCH plays for `file`: prompt names mapped, tones and absolute paths as given. */
 export function soundFile(file: string, options: SoundOptions = {}): string {
   appArgSafe('playback file', file);
   if (file.length === 0) throw new UnsafeValueError('playback file', 'is empty');
+  if (file.includes('://')) {
+    if (!PLAYABLE_SCHEMES.some((s) => file.startsWith(s))) {
+      throw new UnsafeValueError('playback file', `only ${PLAYABLE_SCHEMES.join(' and ')} URLs are played`);
+    }
+    return file;
+  }
+  if (file.split('/').includes('..')) throw new UnsafeValueError('playback file', 'may not contain ".."');
   if (!isPromptName(file)) return file;
-  if (file.split('/').includes('..')) throw new UnsafeValueError('playback file', 'a prompt name may not contain ".."');
   const folders = options.folders ?? DEFAULT_SOUND_FOLDERS;
   let folder = '';
   let matched = -1;

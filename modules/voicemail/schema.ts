@@ -27,6 +27,12 @@ export interface VoicemailData {
 }
 
 const email = { type: 'string', pattern: '^[^\\s@<>(),;:"\\[\\]\\\\]+@[A-Za-z0-9.-]+$' } as const;
+/**
+ * A greeting is played by the switch: a plain absolute path (no `..`, no dot files) and nothing
+ * else. A URL would let a box document have FreeSWITCH fetch (http_cache://) or run
+ * (shell_stream://) whatever it names.
+ */
+const greetingFile = { type: 'string', pattern: '^(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$' } as const;
 const digits = (max: number) => ({ type: 'string', pattern: `^[0-9]{1,${max}}$` }) as const;
 
 /** One item of the account bundle's `vmboxes`. */
@@ -52,8 +58,8 @@ export const vmboxSchema = {
       type: 'object',
       default: {},
       properties: {
-        unavailable: { type: 'string', minLength: 1, description: 'greeting file' },
-        temporary_unavailable: { type: 'string', minLength: 1, description: 'greeting file that wins while set' },
+        unavailable: { ...greetingFile, description: 'greeting file: an absolute path on the switch' },
+        temporary_unavailable: { ...greetingFile, description: 'greeting file that wins while set: an absolute path on the switch' },
       },
     },
     media_extension: { enum: ['wav', 'mp3'], default: 'wav', description: 'format the switch records in' },
