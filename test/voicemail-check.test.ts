@@ -53,6 +53,11 @@ describe('voicemail check: finding the box and logging in', () => {
     expect(digits.slice(5, 9)).toEqual(['masked', 'masked', 'masked', 'masked']);
     // nowhere else either: of 1234 only the 2 of box 2000 appears
     expect(digits.filter((d) => /^[1-4]$/.test(d!))).toEqual(['2']);
+    // The PIN's first key also cut vm-enter_pass short: its completion names the key, masked.
+    const terminators = r.detail.events
+      .map((e) => (JSON.parse(e.headers as string) as Record<string, string>)['variable_playback_terminator_used'])
+      .filter((t) => t !== undefined);
+    expect(terminators).toEqual(['2', 'masked', '#']);
     expect(notes(r)).toContain('box 2000: PIN accepted');
   });
 

@@ -54,6 +54,16 @@ export interface ChannelListener {
   onDestroyed(): void;
 }
 
+/** The headers that carry a key the caller pressed. */
+const DIGIT_HEADERS = ['DTMF-Digit', 'variable_playback_terminator_used'];
+
+function maskedDigits(e: ChannelEvent): ChannelEvent {
+  if (!DIGIT_HEADERS.some((h) => e.headers[h] !== undefined)) return e;
+  const headers = { ...e.headers };
+  for (const h of DIGIT_HEADERS) if (headers[h] !== undefined) headers[h] = 'masked';
+  return { ...e, headers };
+}
+
 /**
  * One call as the engine sees it: the channel state machine fed by switch events, the commands
  * in flight, queued DTMF, post-hangup handlers, and the call record modules may update. It is
@@ -148,8 +158,9 @@ export class Call implements CallControl {
   }
 
   private onEvent(e: ChannelEvent): void {
-    // A PIN is a secret: while digits are masked the step log gets the key press, not the key.
-    this.deps.trace.event(this.digitsMasked && e.name === 'DTMF' ? { ...e, headers: { ...e.headers, 'DTMF-Digit': 'masked' } } : e);
+    // A PIN is a secret: while digits are masked the step log gets the key press, not the key,
+    // nor the digit that cut a prompt short (its first key, on the prompt's completion).
+    this.deps.trace.event(this.digitsMasked ? maskedDigits(e) : e);
     const at = this.deps.clock.now();
     const wasGone = this.gone;
     switch (e.name) {
