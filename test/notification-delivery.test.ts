@@ -204,6 +204,16 @@ describe('templates are untrusted', () => {
     expect(r.render('t', 'text', '{{ call.constructor }}{{ call.__proto__ }}', { call: {} }, 'text')).toBe('');
     expect(() => r.render('t', 'text', '{% for i in (1..100000000) %}x{% endfor %}', {}, 'text')).toThrow(/limit exceeded/);
     expect(() => r.render('t', 'subject', '{{ x | shell }}', {}, 'text')).toThrow('template t: subject: undefined filter: shell, line:1, col:1');
+    // A capture that appends a variable to itself doubles it each round: bounded like any filter.
+    const doubling = (rounds: number) =>
+      `{% assign s = "xxxxxxxxxx" %}{% for i in (1..${rounds}) %}{% capture s %}{{s}}{{s}}{% endcapture %}{% endfor %}{{ s | size }}`;
+    expect(r.render('t', 'text', doubling(10), {}, 'text')).toBe('10240');
+    expect(() => r.render('t', 'text', doubling(22), {}, 'text')).toThrow(/^template t: text: .*limit exceeded/);
+    // Whatever way a field grows, it is never longer than MAX_RENDERED_CHARS.
+    const { MAX_RENDERED_CHARS } = await import('../modules/notification/renderer.ts');
+    expect(() => r.render('t', 'text', '{{ s }}{{ s }}', { s: 'x'.repeat(MAX_RENDERED_CHARS / 2 + 1) }, 'text')).toThrow(
+      `template t: text: renders to ${MAX_RENDERED_CHARS + 2} characters, more than ${MAX_RENDERED_CHARS}`,
+    );
   });
 });
 

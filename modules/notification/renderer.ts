@@ -1,5 +1,5 @@
 import { EngineError } from '../../engine/errors.ts';
-import { Liquid, Tag, type TagToken, type TopLevelToken, type Template } from 'liquidjs';
+import { CaptureTag, Liquid, Tag, type Context, type TagToken, type TopLevelToken, type Template } from 'liquidjs';
 
 /** A template that could not be parsed or rendered: names the field and what is wrong. */
 export class TemplateError extends EngineError {
@@ -37,6 +37,22 @@ class Forbidden extends Tag {
   *render(): Generator<unknown, void, unknown> {}
 }
 
+/**
+ * `capture` charges what it captured to the render's memory budget, as filters do: a capture
+ * that appends a variable to itself doubles it each round, and Liquid's own budget did not see it
+ * (22 rounds made a 42-million-character body in 5 ms).
+ */
+class BoundedCapture extends CaptureTag {
+  override *render(ctx: Context): Generator<unknown, void, string> {
+    yield* super.render(ctx);
+    const captured = ctx.bottom()[this.variable as keyof object] as unknown;
+    if (typeof captured === 'string') ctx.memoryLimit.use(captured.length);
+  }
+}
+
+/** The longest field a template may render to (characters): far above any real notification. */
+export const MAX_RENDERED_CHARS = 1_000_000;
+
 function sandboxed(escapeHtml: boolean): Liquid {
   const liquid = new Liquid({
     ...(escapeHtml ? { outputEscape: 'escape' as const } : {}),
@@ -54,6 +70,7 @@ function sandboxed(escapeHtml: boolean): Liquid {
   // `raw` would switch escaping off for a value a caller controls.
   liquid.registerFilter('raw', (v: unknown) => v);
   for (const name of ['include', 'render', 'layout', 'block']) liquid.registerTag(name, Forbidden);
+  liquid.registerTag('capture', BoundedCapture);
   return liquid;
 }
 
@@ -76,7 +93,9 @@ export class TemplateRenderer {
         if (this.parsed.size > 500) this.parsed.clear();
         this.parsed.set(key, t);
       }
-      return engine.renderSync(t, values) as string;
+      const out = engine.renderSync(t, values) as string;
+      if (out.length > MAX_RENDERED_CHARS) throw new Error(`renders to ${out.length} characters, more than ${MAX_RENDERED_CHARS}`);
+      return out;
     } catch (err) {
       throw new TemplateError(templateId, field, (err as Error).message.split('\n')[0]!);
     }
