@@ -170,7 +170,7 @@ describe('notification data and templates', () => {
     ]);
   });
 
-  it('a greeting is a plain absolute path: a URL scheme, ".." or a relative name is refused at load', () => {
+  it('a greeting is a plain absolute path (no URL scheme, ".." or relative name), a notify address one the sender takes: checked at load', () => {
     const dir = tempDir();
     const box = (id: string, media: Record<string, string>) => ({ id, mailbox: '200' + id.length, media });
     const file = writeJson(join(dir, 'account.json'), {
@@ -180,6 +180,7 @@ describe('notification data and templates', () => {
         box('bb', { temporary_unavailable: '/var/greetings/../../etc/shadow' }),
         box('ccc', { unavailable: 'greetings/alice.wav' }),
         box('dddd', { unavailable: '/var/greetings/alice-1.wav', temporary_unavailable: '/var/greetings/away_2.mp3' }),
+        { id: 'e', mailbox: '2009', notify_email_addresses: ['desk@example.test', 'ops@pbx-host'] },
       ],
     });
     const r = loadAccountBundle(file, ctx());
@@ -188,6 +189,8 @@ describe('notification data and templates', () => {
       `${file}: /vmboxes/0/media/unavailable: must match pattern ${pattern}`,
       `${file}: /vmboxes/1/media/temporary_unavailable: must match pattern ${pattern}`,
       `${file}: /vmboxes/2/media/unavailable: must match pattern ${pattern}`,
+      // The address rule the sender applies: no domain without a top-level part.
+      `${file}: /vmboxes/4/notify_email_addresses/1: must match pattern "^[^\\s@<>(),;:\"\\[\\]\\\\]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$"`,
     ]);
   });
 

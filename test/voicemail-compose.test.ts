@@ -242,6 +242,16 @@ describe('voicemail-to-email recipients', () => {
     expect(JSON.parse(rows[0]!.message).attachments).toBeUndefined();
   });
 
+  it("an owner's email that cannot be sent to is left out with a note naming it", async () => {
+    const users = [
+      { id: 'alice', first_name: 'Alice', email: 'alice@pbx-host' },
+      { id: 'bob', first_name: 'Bob' },
+    ];
+    const { r, rows } = await outboxFor({ notify_email_addresses: ['desk@test.local'] }, { users });
+    expect(rows.map((row) => row.recipient)).toEqual(['desk@test.local']);
+    expect(notes(r)).toContain('voicemail_new: "alice@pbx-host" is not a valid address: left out');
+  });
+
   it('no recipient: nothing is sent, the message stays new (ignored)', async () => {
     const users = [{ id: 'alice', first_name: 'Alice' }, { id: 'bob', first_name: 'Bob' }];
     const { s, r, rows } = await outboxFor({}, { users });

@@ -30,12 +30,13 @@ const DEFAULT_TEMPLATE: NotificationTemplate = {
  * email when the owner has vm_to_email_enabled; with the flag off, the owner's address is
  * removed even when the box lists it.
  */
-export function voicemailRecipients(box: Vmbox, call: CallControl): string[] {
+export function voicemailRecipients(box: Vmbox, call: CallControl): { readonly recipients: string[]; readonly leftOut: string[] } {
   const owner = box.owner_id ? call.account.user(box.owner_id) : undefined;
   const list = [...box.notify_email_addresses];
   if (owner?.email && owner.vm_to_email_enabled !== false) list.push(owner.email);
   const blocked = owner?.email && owner.vm_to_email_enabled === false ? owner.email.toLowerCase() : undefined;
-  return unique(list.filter((a) => isSafeEmail(a) && a.toLowerCase() !== blocked));
+  const wanted = unique(list.filter((a) => a.toLowerCase() !== blocked));
+  return { recipients: wanted.filter(isSafeEmail), leftOut: wanted.filter((a) => !isSafeEmail(a)) };
 }
 
 /** The after-notify action KAZOO applies once the email went out (both set: save). */

@@ -44,8 +44,9 @@ export function leaveMessage(call: CallControl, box: Vmbox, rec: RecordResult, r
     call.note('no voicemail store is configured: the message cannot be kept');
     return 'not_stored';
   }
-  const recipients = voicemailRecipients(box, call);
-  const notes: string[] = [];
+  const { recipients, leftOut } = voicemailRecipients(box, call);
+  // As the notification module does: an address that cannot be sent to is named, not dropped.
+  const notes: string[] = leftOut.map((a) => `voicemail_new: ${JSON.stringify(a)} is not a valid address: left out`);
   // The voicemail-to-email is queued in the same transaction as the message: both or neither.
   const queueEmail = (message: VoicemailMessage): VoicemailNotifyStatus => {
     if (recipients.length === 0) {
