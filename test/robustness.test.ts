@@ -193,5 +193,24 @@ describe('settings', () => {
     );
     expect(notificationSettings({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM_NUMBER: '+15550001111', CALLFLOW_TWILIO_BASE_URL: 'http://127.0.0.1:4010' }).sms).toMatchObject({ kind: 'twilio', baseUrl: 'http://127.0.0.1:4010' });
   });
+
+  it('a bad value is named, and never echoed when it may hold a secret', () => {
+    const sid = 'AC' + 'a'.repeat(32);
+    const twilio = { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM_NUMBER: '+15550001111' };
+    // The base URL is printed at start-up, so it may not carry credentials at all.
+    expect(() => notificationSettings({ ...twilio, CALLFLOW_TWILIO_BASE_URL: 'https://user:Secret9@sms.example.test' })).toThrow(
+      'CALLFLOW_TWILIO_BASE_URL: must not contain a user or password (the account comes from TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)',
+    );
+    // A stray % in the password used to surface later as a bare "URI malformed".
+    let message = '';
+    try {
+      notificationSettings({ CALLFLOW_SMTP_URL: 'smtp://user:%zzSecretPw@127.0.0.1:2525' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe('CALLFLOW_SMTP_URL: the password is not valid percent-encoding (write a literal % as %25)');
+    expect(message).not.toContain('Secret');
+    expect(notificationSettings({ CALLFLOW_SMTP_URL: 'smtp://user:50%25off@127.0.0.1:2525' }).email).toMatchObject({ kind: 'smtp' });
+  });
 });
 

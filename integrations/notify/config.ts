@@ -63,6 +63,14 @@ export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettin
     if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
       throw new ConfigError('CALLFLOW_SMTP_URL', `scheme must be smtp: or smtps: (got ${url.protocol})`);
     }
+    // The transport decodes them when it connects: a bad escape must stop the start, named here.
+    for (const [part, value] of [['user', url.username], ['password', url.password]] as const) {
+      try {
+        decodeURIComponent(value);
+      } catch {
+        throw new ConfigError('CALLFLOW_SMTP_URL', `the ${part} is not valid percent-encoding (write a literal % as %25)`);
+      }
+    }
     email = {
       kind: 'smtp',
       url: url.toString(),
@@ -93,6 +101,10 @@ export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettin
       // The auth token travels in every request: plain http only to this machine.
       if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
         throw new ConfigError('CALLFLOW_TWILIO_BASE_URL', 'must be https (http only for a server on this machine)');
+      }
+      // The base URL is printed (which server messages go to): it may not carry credentials.
+      if (u.username || u.password) {
+        throw new ConfigError('CALLFLOW_TWILIO_BASE_URL', 'must not contain a user or password (the account comes from TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)');
       }
     }
     sms = {
