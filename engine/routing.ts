@@ -1,4 +1,5 @@
 import type { LoadedCallflow } from './documents/types.ts';
+import { hasNestedRepetition } from './pattern-safety.ts';
 
 export interface RouteMatch {
   /** How the number matched: exact number, pattern, or the account's `no_match` callflow. */
@@ -13,11 +14,16 @@ export interface RouteMatch {
 
 /** KAZOO patterns are PCRE; the one PCRE-only spelling in common use is `(?P<name>`. */
 export function compilePattern(pattern: string): { ok: true; re: RegExp } | { ok: false; problem: string } {
+  let re: RegExp;
   try {
-    return { ok: true, re: new RegExp(pattern.replace(/\(\?P</g, '(?<')) };
+    re = new RegExp(pattern.replace(/\(\?P</g, '(?<'));
   } catch (err) {
     return { ok: false, problem: `invalid regular expression: ${(err as Error).message}` };
   }
+  if (hasNestedRepetition(pattern)) {
+    return { ok: false, problem: 'a group of variable length is repeated without bound (like (\\d+)+ or (\\d{2,5})+): matching a long number can take exponential time; write it without the nesting' };
+  }
+  return { ok: true, re };
 }
 
 /**

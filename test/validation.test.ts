@@ -53,6 +53,14 @@ describe('document validation', () => {
     );
   });
 
+  it('a pattern that repeats a repeating group without bound is refused: it could stall the process on a long number', () => {
+    const errors = errorsOf(check(callflow('cf', { module: 'user', data: {} }, [], ['^(\\d+)+$', '^\\+?1?(\\d{10})$', '^((\\d)*){2,}x$', '^(\\+?1)?(\\d{10})$', '^\\*97([0-9*#]*)$'])));
+    expect(errors).toEqual([
+      'cf.json: /patterns/0: a group of variable length is repeated without bound (like (\\d+)+ or (\\d{2,5})+): matching a long number can take exponential time; write it without the nesting',
+      'cf.json: /patterns/2: a group of variable length is repeated without bound (like (\\d+)+ or (\\d{2,5})+): matching a long number can take exponential time; write it without the nesting',
+    ]);
+  });
+
   it('children that are neither a node nor {} are rejected', () => {
     expect(errorsOf(check(callflow('cf', { module: 'user', data: {}, children: { _: 'next' } })))).toEqual([
       'cf.json: /flow/children/_: must be object (got "next")',
