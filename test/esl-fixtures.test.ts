@@ -58,6 +58,10 @@ describe('FreeSWITCH transcripts', () => {
   it('are all here', () => {
     expect(existsSync(dir)).toBe(true);
     expect(transcripts.length).toBeGreaterThanOrEqual(20);
+    // Each recorded session has its raw byte stream (observers' views have none): the framing
+    // tests below are made per stream, so a missing one would drop them without a word.
+    const withoutRaw = transcripts.filter((n) => !n.endsWith('.observer-inbound.txt') && !existsSync(join(dir, n.replace(/\.txt$/, '.rx.raw'))));
+    expect(withoutRaw).toEqual([]);
   });
 
   for (const name of transcripts) {

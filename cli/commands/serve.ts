@@ -31,7 +31,7 @@ routes each call's destination number to a callflow of the account bundle, and r
 execution in the step log (--db, else $CALLFLOW_DB, else ./callflow.db). One line per call on
 stdout when it ends.
 
-  --listen HOST:PORT     where FreeSWITCH connects ($CALLFLOW_LISTEN, default 127.0.0.1:8084)
+  --listen HOST:PORT     where FreeSWITCH connects ($CALLFLOW_LISTEN, default 127.0.0.1:8084; port 0: any free one, printed)
   --esl HOST:PORT        FreeSWITCH's inbound event socket for api work and reconciling calls
                          after a reconnect ($CALLFLOW_ESL, default 127.0.0.1:8021)
   --esl-password PW      its password ($CALLFLOW_ESL_PASSWORD; default ClueCon). Prefer the
@@ -63,7 +63,7 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
   async run({ values, positionals }, io) {
     if (positionals.length > 0) throw new UsageError(`serve: unexpected argument "${positionals[0]}"`);
     if (typeof values.account !== 'string') throw new UsageError('serve: --account FILE is required');
-    const listen = hostPort(flagOrEnv(values.listen, io.env.CALLFLOW_LISTEN) ?? '127.0.0.1:8084', '127.0.0.1', '--listen');
+    const listen = hostPort(flagOrEnv(values.listen, io.env.CALLFLOW_LISTEN) ?? '127.0.0.1:8084', '127.0.0.1', '--listen', { anyPort: true });
     const esl = hostPort(flagOrEnv(values.esl, io.env.CALLFLOW_ESL) ?? '127.0.0.1:8021', '127.0.0.1', '--esl');
     const password = flagOrEnv(values['esl-password'], io.env.CALLFLOW_ESL_PASSWORD) ?? 'ClueCon';
     const legTemplate = flagOrEnv(values['leg-template'], io.env.CALLFLOW_LEG_TEMPLATE);
