@@ -24,6 +24,7 @@ const templates = [
 const users = [
   { id: 'alice', first_name: 'Alice', email: 'alice@test.local', mobile_number: '+15550000001' },
   { id: 'bob', first_name: 'Bob', email: 'bob@test.local', mobile_number: '+15550000002' },
+  { id: 'carol', first_name: 'Carol', email: 'carol@test.local', mobile_number: '+15550000003' },
 ];
 
 const notif = (data: Record<string, unknown>, children?: Record<string, unknown>) => ({
@@ -40,9 +41,17 @@ let runtimes: NotificationRuntime[] = [];
 beforeEach(async () => {
   smtp = new TestSmtpServer();
   await smtp.listen();
-  twilio = new TestTwilioServer(ACCOUNT_SID, AUTH_TOKEN, (to) =>
-    to === '+15550000002' ? { status: 400, code: 21211, message: "The 'To' number +15550000002 is not a valid phone number." } : undefined,
-  );
+  // Bob's number is refused for good; Carol's gets a 503, then a 429, then goes through.
+  const busy = [
+    { status: 503, code: 20500, message: 'Internal Server Error' },
+    { status: 429, code: 20429, message: 'Too Many Requests' },
+  ];
+  let carolTries = 0;
+  twilio = new TestTwilioServer(ACCOUNT_SID, AUTH_TOKEN, (to) => {
+    if (to === '+15550000002') return { status: 400, code: 21211, message: "The 'To' number +15550000002 is not a valid phone number." };
+    if (to === '+15550000003') return busy[carolTries++];
+    return undefined;
+  });
   await twilio.listen();
 });
 
@@ -158,6 +167,16 @@ describe('notification module', () => {
     expect(row).toMatchObject({ status: 'failed', attempts: 1, error_code: '21211' });
     expect(row!.last_error).toContain('not a valid phone number');
     expect(new OutboxStore(sim.db, Date).attempts(row!.id)).toMatchObject([{ outcome: 'permanent_failure', code: '21211' }]);
+  });
+
+  it('Twilio 503, then 429: retried by the outbox (the client\'s own retries are off), then sent once', async () => {
+    const { sim } = await run(notif({ notification_media: ['sms'], recipients: [{ type: 'user', id: 'carol' }] }));
+    const [row] = outboxRows(sim);
+    expect(row).toMatchObject({ status: 'sent', attempts: 3 });
+    const attempts = new OutboxStore(sim.db, Date).attempts(row!.id);
+    expect(attempts.map((a) => a.outcome)).toEqual(['temporary_failure', 'temporary_failure', 'sent']);
+    expect(attempts.slice(0, 2).map((a) => a.code)).toEqual(['20500', '20429']);
+    expect(twilio.requests.filter((r) => r.form.To === '+15550000003')).toHaveLength(3);
   });
 
   it('SMTP 5xx for a recipient: that recipient fails for good, the others are delivered', async () => {
