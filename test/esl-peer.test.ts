@@ -590,6 +590,85 @@ describe('inbound: modesl esl.Connection talks to the peer', () => {
   });
 });
 
+/** What a client is answered with, as a comparable line: replies and API results, uuids blanked. */
+function answerLabel(f: ServerFrame | null): string | undefined {
+  const blank = (t: string): string => t.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>');
+  if (!f) return 'undecodable';
+  if (f.kind === 'auth-request' || f.kind === 'disconnect-notice' || f.kind === 'rude-rejection') return f.kind;
+  if (f.kind === 'command-reply') return `reply ${blank(f.text)}`;
+  // Errors word for word; a result's text (uptime, version, host name) is this switch's own.
+  if (f.kind === 'api-response') return /^-(ERR|USAGE)/.test(f.body) ? `api ${blank(f.body.split('\n')[0]!)}` : 'api result';
+  return undefined;
+}
+
+interface InboundReplay {
+  readonly file: string;
+  /** Recorded commands about channels only that switch had (the peer has no call here). */
+  readonly skip?: (command: string) => boolean;
+}
+
+/** DTMF sent to the legs that switch's originate made (loopback, sofia): the peer has no such channels. */
+const onRecordedChannels = (command: string): boolean => /^api uuid_(recv|send)_dtmf /.test(command);
+
+const INBOUND_REPLAYS: readonly InboundReplay[] = [
+  { file: 'inbound-auth.txt' },
+  { file: 'inbound-auth-bad-password.txt' },
+  { file: 'inbound-command-before-auth.txt' },
+  { file: 'inbound-errors.txt' },
+  { file: 'inbound-api.txt' },
+  { file: 'inbound-bgapi.txt' },
+  { file: 'inbound-event-heartbeat.txt' },
+  { file: 'inbound-filter-sendevent-log.txt' },
+  { file: 'inbound-myevents-uuid.txt' },
+  { file: 'inbound-event-xml-call.txt' },
+  { file: 'inbound-event-json-call-lifecycle.txt', skip: onRecordedChannels },
+  { file: 'inbound-event-plain-call-lifecycle.txt', skip: onRecordedChannels },
+  { file: 'inbound-sofia-call-plain.txt', skip: onRecordedChannels },
+];
+
+describe('inbound: the recorded sessions replayed against the peer', () => {
+  it('covers every recorded inbound session but the ACL rejection (the peer has no ACL)', () => {
+    const inbound = transcripts.filter((f) => f.startsWith('inbound-') && f !== 'inbound-acl-rude-rejection.txt');
+    expect(INBOUND_REPLAYS.map((r) => r.file).sort()).toEqual(inbound.sort());
+  });
+
+  for (const rc of INBOUND_REPLAYS) {
+    it(`${rc.file}: the recorded commands get the recorded replies, in order`, async () => {
+      const records = readTranscript(join(FIXTURES, rc.file));
+      // The recorded answers, less those to skipped commands (an answer follows its command).
+      const recorded: string[] = [];
+      let skipping = false;
+      for (const r of records) {
+        if (r.dir === 'C->S') skipping = rc.skip?.(r.bytes.toString()) ?? false;
+        if (r.dir !== 'S->C' || skipping) continue;
+        const d = decodeFrame(r.bytes);
+        const label = answerLabel(d.ok ? d.frame : null);
+        if (label !== undefined) recorded.push(label);
+      }
+      const { peer } = newPeer(scenario());
+      const c = await RawEslClient.connect(await peer.listen());
+      const answers = (): string[] => c.frames.map(answerLabel).filter((l): l is string => l !== undefined);
+      await c.until(() => answers().length === 1);
+      for (const r of records.filter((x) => x.dir === 'C->S')) {
+        if (rc.skip?.(r.bytes.toString())) continue;
+        const before = answers().length;
+        c.send(r.bytes);
+        await c.until(() => answers().length > before || c.ended);
+      }
+      await c.until(() => c.ended || answers().length >= recorded.length, 2000).catch(() => {});
+      expect(answers()).toEqual(recorded);
+      // Results that do not depend on the machine: byte for byte.
+      const sent = records.filter((x) => x.dir === 'C->S' && !rc.skip?.(x.bytes.toString())).map((x) => x.bytes.toString().trim());
+      const apiBodies = (frames: readonly (ServerFrame | null)[]): string[] => frames.flatMap((f) => (f?.kind === 'api-response' ? [f.body] : []));
+      const theirs = apiBodies(records.filter((r) => r.dir === 'S->C').map((r) => { const d = decodeFrame(r.bytes); return d.ok ? d.frame : null; }));
+      const ours = apiBodies(c.frames);
+      sent.filter((x) => x.startsWith('api ')).forEach((cmd, i) => {
+        if (/^api (eval|echo|sofia status|uuid_exists|global_getvar|show calls count)/.test(cmd)) expect(ours[i], cmd).toBe(theirs[i]);
+      });
+    });
+  }
+});
+
 describe('inbound: the protocol at the byte level', () => {
   it('refuses commands before auth, then accepts auth; exit ends with the 67-byte notice', async () => {
     const { peer } = newPeer(scenario());

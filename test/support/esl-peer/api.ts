@@ -34,7 +34,12 @@ export function runApi(api: ApiHost, command: string, arg: string): string | nul
     case 'echo':
       return arg;
     case 'global_getvar':
-      return '';
+      return globals(api)[first] ?? '';
+    case 'eval':
+      // As the recording shows: `${domain} ${switchname}` gives "127.0.0.1 " (switchname is no global).
+      return arg.replace(/\$\{([^}]*)\}/g, (_, name: string) => globals(api)[name] ?? '');
+    case 'sofia':
+      return first === 'status' ? sofiaStatus() : `-ERR the test ESL peer answers "sofia status" only\n`;
     case 'uuid_exists':
       return find(first) ? 'true' : 'false';
     case 'uuid_kill': {
@@ -52,6 +57,22 @@ export function runApi(api: ApiHost, command: string, arg: string): string | nul
     default:
       return null;
   }
+}
+
+/** The recorded switch's configuration: its domain and its one SIP profile were on loopback. */
+const RECORDED_DOMAIN = '127.0.0.1';
+
+/** The global variables the peer knows (as `eval` showed them on the recorded switch). */
+function globals(_api: ApiHost): Readonly<Record<string, string>> {
+  return { domain: RECORDED_DOMAIN };
+}
+
+/** mod_sofia's `sofia status` for the recorded switch's one profile, as inbound-api.txt shows it. */
+function sofiaStatus(): string {
+  const rule = '='.repeat(97);
+  const row = (name: string, type: string, data: string, state: string): string =>
+    `${name.padStart(25)}\t${type.padStart(7)}\t${data.padStart(42)}\t${state}`;
+  return [row('Name', 'Type', 'Data', 'State'), rule, row('test', 'profile', `sip:mod_sofia@${RECORDED_DOMAIN}:5080`, 'RUNNING (0)'), rule, '1 profile 0 aliases', ''].join('\n');
 }
 
 function plural(n: number, word: string): string {
