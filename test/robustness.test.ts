@@ -118,7 +118,12 @@ describe('outbox dispatcher', () => {
     const sent: string[] = [];
     const first = new OutboxDispatcher(store, { email: okTransport(300, sent), sms: okTransport(300, sent) });
     first.start();
-    await sleep(50);
+    // The second starts only once the first holds the message: the lease, not timing, must stop it.
+    const status = db.prepare(`SELECT status FROM outbox WHERE idempotency_key = 'k1'`);
+    for (let t = Date.now(); (status.get() as { status: string }).status !== 'sending'; ) {
+      if (Date.now() - t > 2000) throw new Error('the first dispatcher never claimed the message');
+      await sleep(5);
+    }
     const second = new OutboxDispatcher(store, { email: okTransport(0, sent), sms: okTransport(0, sent) });
     second.start();
     await first.drain(2000);
