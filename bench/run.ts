@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { benchDataRoot } from './data-root.ts';
 import { fmt } from './format.ts';
 
 // Each section runs in its own process, so figures (peak memory included) do not mix.
@@ -9,12 +10,12 @@ const canPin = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const here = new URL('.', import.meta.url).pathname;
 
 /**
- * Every file the simulated calls write stays until the whole bench is done. This VM's /tmp is
+ * Every file the simulated calls write stays until the whole bench is done. This VM's disk is
  * ext4 without a journal: for minutes after many files are deleted, creating a file scans past
  * the recently deleted inodes (the kernel's recently_deleted check), so one flow's cleanup would
  * make the next flow's file creations several times dearer.
  */
-const diskRoot = mkdtempSync(join(process.env.CALLFLOW_BENCH_DIR ?? tmpdir(), 'cf-bench-run-'));
+const diskRoot = mkdtempSync(join(benchDataRoot(), 'cf-bench-run-'));
 const shmRoot = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/cf-bench-run-') : undefined;
 const sectionEnv = {
   ...process.env,

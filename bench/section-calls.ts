@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchSimulatedCalls, removeBenchFiles } from './simulated-calls.ts';
+import { benchDataRoot } from './data-root.ts';
 import { fmt } from './format.ts';
 
 interface Flow {
@@ -77,7 +77,7 @@ if (!flow) throw new Error(`unknown flow "${name}" (${Object.keys(flows).join(',
 if (flow.mediaRoot && !existsSync(flow.mediaRoot)) {
   console.log(`simulated calls: ${flow.title}: skipped, no ${flow.mediaRoot} here`);
 } else {
-  const disk = process.env.CALLFLOW_BENCH_DIR ?? tmpdir();
+  const disk = benchDataRoot();
   console.log(`simulated calls: ${flow.title}; step log in a SQLite file`);
   if (name.startsWith('voicemail')) console.log(`  (creating an empty file in ${disk} costs ${fmt(await quietDisk(disk))} µs right now)`);
   // The first calls of a process run while V8 is still compiling the hot paths (the first 2,000

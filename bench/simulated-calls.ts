@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaValidator } from '../engine/documents/validator.ts';
 import { createRegistry } from '../modules/index.ts';
@@ -11,6 +10,7 @@ import { SqliteTraceSink } from '../integrations/sqlite/sqlite-trace-sink.ts';
 import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
 import { SqliteVoicemailStore } from '../integrations/sqlite/voicemail-store.ts';
 import type { Outbox } from '../engine/outbox.ts';
+import { benchDataRoot } from './data-root.ts';
 
 export interface CallsResult {
   readonly calls: number;
@@ -50,7 +50,7 @@ export async function benchSimulatedCalls(
   const registry = createRegistry();
   const loaded = loadScenario(join(here, scenarioFile), { registry, validator: new SchemaValidator() });
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
-  const dir = mkdtempSync(join(process.env.CALLFLOW_BENCH_DIR ?? tmpdir(), 'cf-bench-'));
+  const dir = mkdtempSync(join(benchDataRoot(), 'cf-bench-'));
   // Audio may go elsewhere (a memory-backed folder) while the step log stays on disk.
   const mediaDir = opts.mediaRoot ? mkdtempSync(join(opts.mediaRoot, 'cf-bench-media-')) : dir;
   const file = join(dir, 'steps.db');
