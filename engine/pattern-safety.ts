@@ -4,7 +4,9 @@
  * exponential time on such a pattern when a number almost matches (it tries every way to cut the
  * number into repetitions): a 30-character number can stall the process for seconds, and every
  * other call with it. A purely syntactic check: it also refuses the rare harmless form whose
- * repetitions cannot overlap (`(\d+,)+`), which can always be written without the nesting.
+ * repetitions cannot overlap (`(\d+,)+`), which can always be written without the nesting. It
+ * looks at quantifiers only: alternatives of one character each (`(\d|\*|#)+`) are common in dial
+ * patterns and harmless, and overlapping alternatives (`(1|12)+`) are left to the author.
  */
 export function hasNestedRepetition(source: string): boolean {
   // For each open group: whether something inside it matches a variable length.
@@ -45,7 +47,6 @@ export function hasNestedRepetition(source: string): boolean {
       i++;
       continue;
     }
-    if (c === '|' && open.length > 0) open[open.length - 1] = true;
     const braces = c === '{' ? /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i)) : null;
     const isQuantifier = c === '*' || c === '+' || c === '?' || braces !== null;
     if (isQuantifier && !(c === '?' && afterQuantifier)) {
