@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { benchDataRoot } from './data-root.ts';
+import { benchDataRoot, spreadSubfolders } from './data-root.ts';
 import { fmt } from './format.ts';
 
 // Each section runs in its own process, so figures (peak memory included) do not mix.
@@ -16,6 +16,7 @@ const here = new URL('.', import.meta.url).pathname;
  * make the next flow's file creations several times dearer.
  */
 const diskRoot = mkdtempSync(join(benchDataRoot(), 'cf-bench-run-'));
+spreadSubfolders(diskRoot);
 const shmRoot = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/cf-bench-run-') : undefined;
 const sectionEnv = {
   ...process.env,

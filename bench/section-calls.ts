@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchSimulatedCalls, removeBenchFiles } from './simulated-calls.ts';
+import { cpuProbeMs } from './cpu-probe.ts';
 import { benchDataRoot } from './data-root.ts';
 import { fmt } from './format.ts';
 
@@ -83,6 +84,7 @@ if (flow.mediaRoot && !existsSync(flow.mediaRoot)) {
   const disk = benchDataRoot();
   console.log(`simulated calls: ${flow.title}; step log in a SQLite file`);
   if (name.startsWith('voicemail')) console.log(`  (creating an empty file in ${disk} costs ${fmt(await quietDisk(disk))} µs right now)`);
+  console.log(`  (a fixed CPU workload takes ${fmt(cpuProbeMs(), 1)} ms on this core right now: see the README for what it takes in this machine's faster and slower moments)`);
   // The first calls of a process run while V8 is still compiling the hot paths (the first 2,000
   // run at half to two thirds of the later rate): they are a warm-up, reported but not one of the
   // measured rounds, as the ESL sections do. Their step log, files and memory stay in the figures.
