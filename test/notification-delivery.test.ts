@@ -52,7 +52,10 @@ describe('outbox delivery', () => {
       outbox: (db) => (rt = runtimeFor(db, { smtpUrl: `smtp://127.0.0.1:${port}`, retryMs: 100 })).outbox,
     });
     const store = new OutboxStore(sim.db, Date);
-    await new Promise((r) => setTimeout(r, 250));
+    // A refused attempt is recorded, and the message waits for the next one.
+    const first = store.list({ limit: 5 })[0]!;
+    for (const t = Date.now(); store.attempts(first.id).length === 0 && Date.now() - t < 5000; ) await new Promise((r) => setTimeout(r, 10));
+    expect(store.attempts(first.id).map((a) => a.outcome)).toContain('temporary_failure');
     expect(store.list({ limit: 5 })[0]!.status).toBe('pending');
     const smtp = new TestSmtpServer();
     servers.push(smtp);

@@ -160,7 +160,7 @@ describe('callflow trace show --html', () => {
     await page.locator('#timeline').evaluate((el) => {
       el.scrollTop = el.scrollHeight;
     });
-    await page.waitForTimeout(100);
+    await page.locator('#timeline .r', { hasText: 'CHANNEL_DESTROY' }).first().waitFor();
     const end = await page.locator('#timeline .r').allTextContents();
     expect(end.some((r) => r.startsWith('+33.000event') && r.includes('CHANNEL_DESTROY'))).toBe(true);
     expect(end.some((r) => r.includes('post-hangup') && r.includes('notification: ok'))).toBe(true);
