@@ -95,3 +95,29 @@ describe('conformance: the simulator and the FreeSWITCH driver write the same st
     });
   }
 });
+
+describe('what FreeSWITCH repeats is not a leak', () => {
+  // FreeSWITCH leaves the PIN prompt's terminator (the PIN's first key) on the channel until the
+  // next prompt starts, so the next events repeat it: the step log must not.
+  it('the PIN\'s first key appears nowhere in the step log, on either switch', async () => {
+    const file = join(process.cwd(), 'callflows/example/scenarios/stranger-checks-voicemail.json');
+    for (const runner of [runScenario, runScenarioOverEsl]) {
+      const registry = createRegistry();
+      const loaded = loadScenario(file, { registry, validator: new SchemaValidator() });
+      if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
+      const dir = tempDir('cf-pin-');
+      const db = openDatabase(join(dir, 'trace.db'));
+      await runner(loaded.value, { registry, sink: new SqliteTraceSink(db), recordingDir: join(dir, 'recordings'), voicemail: new SqliteVoicemailStore(db, join(dir, 'voicemail')) });
+      const events = db.prepare('SELECT name, headers FROM channel_events ORDER BY execution_seq, ord').all() as { name: string; headers: string }[];
+      const terminators = events.flatMap((e) => {
+        const t = (JSON.parse(e.headers) as Record<string, string>)['variable_playback_terminator_used'];
+        return t === undefined ? [] : [`${e.name} ${t}`];
+      });
+      // The box number's first key (not a secret), the PIN's (masked), the main menu's #.
+      expect(terminators, runner.name).toEqual(['CHANNEL_EXECUTE_COMPLETE 2', 'CHANNEL_EXECUTE_COMPLETE masked', 'CHANNEL_EXECUTE_COMPLETE #']);
+      const digits = events.filter((e) => e.name === 'DTMF').map((e) => (JSON.parse(e.headers) as Record<string, string>)['DTMF-Digit']);
+      expect(digits, runner.name).toEqual(['2', '0', '0', '0', '#', 'masked', 'masked', 'masked', 'masked', 'masked', '#']);
+    }
+  });
+});
+

@@ -54,13 +54,24 @@ export interface ChannelListener {
   onDestroyed(): void;
 }
 
+const TERMINATOR = 'variable_playback_terminator_used';
 /** The headers that carry a key the caller pressed. */
-const DIGIT_HEADERS = ['DTMF-Digit', 'variable_playback_terminator_used'];
+const DIGIT_HEADERS = ['DTMF-Digit', TERMINATOR];
+/** The applications that read playback_terminators and say which key ended them. */
+const PROMPT_APPS = new Set(['playback', 'say', 'record']);
 
-function maskedDigits(e: ChannelEvent): ChannelEvent {
-  if (!DIGIT_HEADERS.some((h) => e.headers[h] !== undefined)) return e;
+/**
+ * The event as the step log keeps it. FreeSWITCH leaves the last terminator on the channel until
+ * the next prompt starts, so every event in between repeats it (the next CHANNEL_EXECUTE, a `set`'s
+ * completion): a PIN's first key would outlive its masking. It is kept only where it means
+ * something, on a prompt's completion; while digits are masked, the keys are masked there too.
+ */
+function forTheLog(e: ChannelEvent, masked: boolean): ChannelEvent {
+  const stale = e.headers[TERMINATOR] !== undefined && !(e.name === 'CHANNEL_EXECUTE_COMPLETE' && PROMPT_APPS.has(e.headers['Application'] ?? ''));
+  if (!stale && !(masked && DIGIT_HEADERS.some((h) => e.headers[h] !== undefined))) return e;
   const headers = { ...e.headers };
-  for (const h of DIGIT_HEADERS) if (headers[h] !== undefined) headers[h] = 'masked';
+  if (stale) delete headers[TERMINATOR];
+  if (masked) for (const h of DIGIT_HEADERS) if (headers[h] !== undefined) headers[h] = 'masked';
   return { ...e, headers };
 }
 
@@ -160,7 +171,7 @@ export class Call implements CallControl {
   private onEvent(e: ChannelEvent): void {
     // A PIN is a secret: while digits are masked the step log gets the key press, not the key,
     // nor the digit that cut a prompt short (its first key, on the prompt's completion).
-    this.deps.trace.event(this.digitsMasked ? maskedDigits(e) : e);
+    this.deps.trace.event(forTheLog(e, this.digitsMasked));
     const at = this.deps.clock.now();
     const wasGone = this.gone;
     switch (e.name) {

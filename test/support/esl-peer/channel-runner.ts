@@ -430,9 +430,10 @@ export class ChannelRunner {
     ch.setVar('current_application', app.name);
     if (app.arg !== '') ch.setVar('current_application_data', app.arg);
     else ch.unsetVar('current_application_data');
-    // mod_dptools' playback, say and record functions clear the last terminator before they start.
-    if (app.name === 'playback' || app.name === 'say' || app.name === 'record') ch.unsetVar('playback_terminator_used');
+    // CHANNEL_EXECUTE goes out before the application runs (switch_core_session_exec), so it still
+    // carries the last terminator; mod_dptools' playback, say and record clear it as they start.
     this.fire('CHANNEL_EXECUTE', this.appHeaders(app));
+    if (app.name === 'playback' || app.name === 'say' || app.name === 'record') ch.unsetVar('playback_terminator_used');
   }
 
   private fireComplete(app: PendingApp, response: string, extra: readonly Header[]): void {
