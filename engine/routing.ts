@@ -21,7 +21,7 @@ export function compilePattern(pattern: string): { ok: true; re: RegExp } | { ok
     return { ok: false, problem: `invalid regular expression: ${(err as Error).message}` };
   }
   if (hasNestedRepetition(pattern)) {
-    return { ok: false, problem: 'a group of variable length is repeated without bound (like (\\d+)+ or (\\d{2,5})+): matching a long number can take exponential time; write it without the nesting' };
+    return { ok: false, problem: 'a group of variable length is repeated without bound or more than 3 times (like (\\d+)+ or (\\d{1,3}){2,20}): matching a long number can take exponential time; write it without the nesting' };
   }
   return { ok: true, re };
 }

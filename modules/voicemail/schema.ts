@@ -27,7 +27,7 @@ export interface VoicemailData {
 }
 
 /** The rule the sender applies (notification/addresses.ts isSafeEmail), so `validate` catches what sending would drop. */
-const email = { type: 'string', pattern: '^[^\\s@<>(),;:"\\[\\]\\\\]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$', maxLength: 254 } as const;
+const email = { type: 'string', pattern: '^[^\\s@<>(),;:"\\[\\]\\\\\\u0000-\\u001f\\u007f]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$', maxLength: 254 } as const;
 /**
  * A greeting is played by the switch: a plain absolute path (no `..`, no dot files) and nothing
  * else. A URL would let a box document have FreeSWITCH fetch (http_cache://) or run
