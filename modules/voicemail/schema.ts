@@ -1,3 +1,5 @@
+import { SAFE_EMAIL_MAX_LENGTH, SAFE_EMAIL_PATTERN } from '../notification/addresses.ts';
+
 /**
  * KAZOO's callflows.voicemail.json and vmboxes.json, the parts this engine acts on.
  * `max_message_length` and `interdigit_timeout` have no schema default on purpose: KAZOO takes
@@ -26,8 +28,8 @@ export interface VoicemailData {
   single_mailbox_login: boolean;
 }
 
-/** The rule the sender applies (notification/addresses.ts isSafeEmail), so `validate` catches what sending would drop. */
-const email = { type: 'string', pattern: '^[^\\s@<>(),;:"\\[\\]\\\\\\u0000-\\u001f\\u007f]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$', maxLength: 254 } as const;
+/** The rule the sender applies, so `validate` catches what sending would drop. */
+const email = { type: 'string', pattern: SAFE_EMAIL_PATTERN, maxLength: SAFE_EMAIL_MAX_LENGTH } as const;
 /**
  * A greeting is played by the switch: a plain absolute path (no `..`, no dot files) and nothing
  * else. A URL would let a box document have FreeSWITCH fetch (http_cache://) or run
