@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { benchDataRoot, spreadSubfolders } from './data-root.ts';
+import { benchDataRoot } from './data-root.ts';
 import { fmt } from './format.ts';
 
 // Each section runs in its own process, so figures (peak memory included) do not mix.
@@ -15,8 +15,8 @@ const here = new URL('.', import.meta.url).pathname;
  * the recently deleted inodes (the kernel's recently_deleted check), so one flow's cleanup would
  * make the next flow's file creations several times dearer.
  */
+// Each section takes this folder as its data root, which spreads the flows' folders in it too.
 const diskRoot = mkdtempSync(join(benchDataRoot(), 'cf-bench-run-'));
-spreadSubfolders(diskRoot);
 const shmRoot = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/cf-bench-run-') : undefined;
 const sectionEnv = {
   ...process.env,

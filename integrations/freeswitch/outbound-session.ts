@@ -46,9 +46,6 @@ export interface SessionOptions {
  */
 export const EXTRA_EVENTS = ['PLAYBACK_START', 'PLAYBACK_STOP', 'RECORD_START', 'RECORD_STOP'] as const;
 
-// modesl's Connection(socket) writes these two itself: `connect`, then, from the connect reply's
-// callback, its own subscription. Their replies take the first two slots.
-
 /** `-ERR invalid session id [...]` and friends: the channel is gone, not the command wrong. */
 const GONE_REPLY = /invalid session id|no such channel|session not found/i;
 
@@ -103,6 +100,8 @@ export class OutboundSession implements Switch {
     );
     this.link.attach(socket);
     this.link.attachParser();
+    // modesl's Connection(socket) writes these two itself: `connect`, then, from the connect reply's
+    // callback, its own subscription. Their replies take the first two slots.
     const connect = this.link.expectWritten('connect', 'command/reply');
     const subscribed = this.link.expectWritten(MODESL_SUBSCRIBE, 'command/reply');
     void this.handshake(connect, subscribed).catch((err) => this.abandon(`handshake failed: ${oneLine(err)}`));
