@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AccountView } from '../engine/call/account-view.ts';
 import type { FinalCallState } from '../engine/call/call-control.ts';
 import { isSafeEmail } from '../modules/notification/addresses.ts';
 import { buildMacros } from '../modules/notification/macros.ts';
+import { plainParts } from '../modules/notification/plain-template.ts';
+import { TemplateRenderer } from '../modules/notification/renderer.ts';
 import { emailAddresses, resolveRecipients } from '../modules/notification/recipients.ts';
 import type { NotificationTemplate } from '../modules/notification/schema.ts';
 
@@ -102,5 +106,71 @@ describe('recipients and addresses', () => {
     expect(emailAddresses(t(), ['cf@acme.test'], view).to).toEqual(['cf@acme.test']);
     expect(emailAddresses(t('original'), undefined, view).to).toEqual(['tpl@acme.test']);
     expect(emailAddresses(t('admins'), ['cf@acme.test'], view).to).toEqual(['root@acme.test']);
+  });
+});
+
+describe('plain templates (text and {{ a.b }} only) rendered without Liquid', () => {
+  const fast = new TemplateRenderer();
+  const liquid = new TemplateRenderer({ plain: false });
+  const hostile = '<img src=x onerror="alert(\'x\')">&amp; Ünïcødé \u202e';
+  class Drop {
+    toLiquid() {
+      return { name: 'from toLiquid' };
+    }
+  }
+  const values: Record<string, unknown> = {
+    caller_id: { name: hostile, number: '+15550100', name_number: `${hostile}(+15550100)` },
+    call: { message_left: true, call_bridged: false, duration_seconds: 42, ratio: -0.5, nothing: null, size: 3 },
+    list: ['a', '<b>'],
+    nested: { deeper: { value: 'x&y' }, empty: '' },
+    drop: new Drop(),
+    inherited: Object.create({ secret: 'from the prototype' }) as object,
+    getter: Object.defineProperty({}, 'v', { get: () => '<got>', enumerable: true }),
+    fn: { f: () => 'ran' },
+  };
+  const templates = [
+    'Call from {{ caller_id.name_number }}',
+    '{{caller_id.name}}{{ call.message_left }}{{ call.call_bridged }} {{ call.duration_seconds }}/{{ call.ratio }}',
+    'a {{ call.nothing }} b {{ call.missing }} c {{ missing.deeper }}',
+    '{{ list }} {{ list.first }} {{ list.size }} {{ call.size }} {{ nested.deeper }} {{ nested.deeper.value }}{{ nested.empty }}',
+    '{{ drop.name }} {{ inherited.secret }} {{ getter.v }} {{ fn.f }} {{ constructor }} {{ caller_id.constructor }}',
+    '{{ true }} {{ nil }} {{ empty }} {{ 5 }} {{ "s" }} {{ caller_id["name"] }} {{ list[1] }}',
+    '{{- caller_id.number -}} x {{ caller_id.number | upcase }} {% if call.message_left %}yes{% endif %}',
+    'unclosed {{ caller_id.number } and }} braces {',
+    '',
+    'no outputs at all',
+    '{{\n  caller_id.number\n}}',
+  ];
+
+  it('give exactly what Liquid gives, as text and as HTML, falling back to Liquid where they must', () => {
+    for (const t of templates) {
+      for (const as of ['text', 'html'] as const) {
+        let want: string | Error;
+        try {
+          want = liquid.render('t', 'f', t, values, as);
+        } catch (err) {
+          want = err as Error;
+        }
+        if (want instanceof Error) expect(() => fast.render('t', 'f', t, values, as)).toThrow(want.message);
+        else expect(fast.render('t', 'f', t, values, as), `${as}: ${t}`).toBe(want);
+      }
+    }
+  });
+
+  it('cover the shipped templates, and nothing with tags, filters, literals or special properties', () => {
+    const example = JSON.parse(readFileSync(join(import.meta.dirname, '../callflows/example/account.json'), 'utf8')) as {
+      notification_templates: Record<string, string>[];
+    };
+    for (const t of example.notification_templates) {
+      for (const field of ['subject', 'text', 'html']) if (t[field] !== undefined) expect(plainParts(t[field]!), t[field]).toBeDefined();
+    }
+    expect(plainParts('Hi {{ a.b }}!')).toEqual(['Hi ', ['a', 'b'], '!']);
+    for (const i of [3, 5, 6, 7]) expect(plainParts(templates[i]!), templates[i]).toBeUndefined();
+    // Plain in shape, these fall back to Liquid when rendered (a Drop, an inherited value, a getter, a function).
+    expect(plainParts(templates[4]!)).toBeDefined();
+    // A hostile value is escaped in HTML, not in text, on the plain path as through Liquid.
+    expect(fast.render('t', 'f', '<p>{{ caller_id.name }}</p>', values, 'html')).toBe(
+      '<p>&lt;img src=x onerror=&#34;alert(&#39;x&#39;)&#34;&gt;&amp;amp; Ünïcødé \u202e</p>',
+    );
   });
 });

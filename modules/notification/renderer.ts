@@ -1,5 +1,6 @@
 import { EngineError } from '../../engine/errors.ts';
 import { CaptureTag, Liquid, Tag, type Context, type TagToken, type TopLevelToken, type Template } from 'liquidjs';
+import { plainParts, renderPlain, type PlainPart } from './plain-template.ts';
 
 /** A template that could not be parsed or rendered: names the field and what is wrong. */
 export class TemplateError extends EngineError {
@@ -81,7 +82,10 @@ function sandboxed(escapeHtml: boolean): Liquid {
 export class TemplateRenderer {
   private readonly text = sandboxed(false);
   private readonly html = sandboxed(true);
-  private readonly parsed = new Map<string, Template[]>();
+  private readonly parsed = new Map<string, { liquid: Template[]; plain: PlainPart[] | undefined }>();
+
+  /** `plain: false` renders every template with Liquid (tests compare the two). */
+  constructor(private readonly opts: { readonly plain?: boolean } = {}) {}
 
   render(templateId: string, field: string, source: string, values: Record<string, unknown>, as: 'text' | 'html'): string {
     const engine = as === 'html' ? this.html : this.text;
@@ -89,11 +93,12 @@ export class TemplateRenderer {
     try {
       let t = this.parsed.get(key);
       if (!t) {
-        t = engine.parse(source);
+        // Parsed by Liquid even when rendered without it: a template is accepted or refused by Liquid alone.
+        t = { liquid: engine.parse(source), plain: this.opts.plain === false ? undefined : plainParts(source) };
         if (this.parsed.size > 500) this.parsed.clear();
         this.parsed.set(key, t);
       }
-      const out = engine.renderSync(t, values) as string;
+      const out = (t.plain && renderPlain(t.plain, values, as === 'html')) ?? (engine.renderSync(t.liquid, values) as string);
       if (out.length > MAX_RENDERED_CHARS) throw new Error(`renders to ${out.length} characters, more than ${MAX_RENDERED_CHARS}`);
       return out;
     } catch (err) {
