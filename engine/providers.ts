@@ -74,6 +74,9 @@ export class SeededIds implements IdProvider {
 export class TimeOrderedIds implements IdProvider {
   private lastMs = 0;
   private counter = 0;
+  // Random words drawn 512 at a time: one getRandomValues per id cost about 1% of a simulated call.
+  private readonly pool = new Uint32Array(1024);
+  private used = this.pool.length;
   constructor(private readonly clock: { now(): number } = Date) {}
   uuid(): string {
     let ms = this.clock.now();
@@ -88,13 +91,18 @@ export class TimeOrderedIds implements IdProvider {
       this.counter = 0;
     }
     this.lastMs = ms;
-    const r = crypto.getRandomValues(new Uint32Array(2));
+    if (this.used === this.pool.length) {
+      crypto.getRandomValues(this.pool);
+      this.used = 0;
+    }
+    const r0 = this.pool[this.used++]!;
+    const r1 = this.pool[this.used++]!;
     const time = ms.toString(16).padStart(12, '0');
-    const variant = (0x8 | (r[0]! >>> 30)).toString(16);
-    const a = hex(r[0]!);
+    const variant = (0x8 | (r0 >>> 30)).toString(16);
+    const a = hex(r0);
     return (
       `${time.slice(0, 8)}-${time.slice(8)}-7${this.counter.toString(16).padStart(3, '0')}-` +
-      `${variant}${a.slice(1, 4)}-${a.slice(4)}${hex(r[1]!)}`
+      `${variant}${a.slice(1, 4)}-${a.slice(4)}${hex(r1)}`
     );
   }
 }
