@@ -25,8 +25,8 @@ const sectionEnv = {
   ...(shmRoot ? { CALLFLOW_BENCH_SHM: shmRoot } : {}),
 };
 
-/** As `callflow` runs (its shebang): an 8 MB young generation. */
-const CLI_NODE_FLAGS = ['--max-semi-space-size=8'];
+/** As `callflow` runs (its shebang): an 8 MB young generation, no allocation-site pretenuring. */
+const CLI_NODE_FLAGS = ['--max-semi-space-size=8', '--no-allocation-site-pretenuring'];
 
 function section(file: string, pin: boolean, ...args: string[]): void {
   const node = [process.execPath, ...CLI_NODE_FLAGS, '--import', 'tsx', `${here}${file}`, ...args];
