@@ -1,10 +1,10 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --no-allocation-site-pretenuring
 // An 8 MB young generation (V8's default is 16): 10-25 MB less peak memory on a long simulation
-// batch at the same calls/s within the noise; 4 MB saved more but cost voicemail calls ~8% (README,
-// "Memory"). No allocation-site pretenuring: V8 decides in the first calls, before xstate's
-// per-step code is optimised, to allocate some of its objects straight in the old generation, and
-// those dead objects then keep every later call's objects alive through two scavenges (README,
-// "Memory": garbage collection 20% -> 16% of a simulated call). `npm start` and the bench pass the
+// batch at the same calls/s within the noise; 4 MB saved more but cost voicemail calls ~8%. No
+// allocation-site pretenuring: V8 decides in the first calls, before xstate's per-step code is
+// optimised, to allocate some objects straight in the old generation, and those dead objects then
+// keep every later call's objects alive through two scavenges (garbage collection 20% -> 16% of a
+// simulated call). README, "Memory and garbage collection". `npm start` and the bench pass the
 // same flags; `node bin/callflow.js` without them runs on V8's defaults.
 // The CLI is TypeScript run through tsx's loader, so there is no build step to forget.
 import { register } from 'tsx/esm/api';
