@@ -127,6 +127,8 @@ describe('plain templates (text and {{ a.b }} only) rendered without Liquid', ()
     inherited: Object.create({ secret: 'from the prototype' }) as object,
     getter: Object.defineProperty({}, 'v', { get: () => '<got>', enumerable: true }),
     fn: { f: () => 'ran' },
+    // A top-level name that objects also inherit: the own value is what both paths show.
+    constructor: 'an own constructor',
   };
   const templates = [
     'Call from {{ caller_id.name_number }}',
@@ -140,6 +142,7 @@ describe('plain templates (text and {{ a.b }} only) rendered without Liquid', ()
     '',
     'no outputs at all',
     '{{\n  caller_id.number\n}}',
+    '{{ constructor }} {{ caller_id.number }}',
   ];
 
   it('give exactly what Liquid gives, as text and as HTML, falling back to Liquid where they must', () => {
