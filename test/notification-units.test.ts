@@ -171,6 +171,10 @@ describe('plain templates (text and {{ a.b }} only) rendered without Liquid', ()
     for (const i of [3, 5, 6, 7]) expect(plainParts(templates[i]!), templates[i]).toBeUndefined();
     // Plain in shape, these fall back to Liquid when rendered (a Drop, an inherited value, a getter, a function).
     expect(plainParts(templates[4]!)).toBeDefined();
+    // Too big for HTML: Liquid's memory limit refuses it, the plain path's character cap too.
+    const huge = { s: 'x'.repeat(600_000) };
+    expect(() => liquid.render('t', 'html', '<p>{{ s }}{{ s }}</p>', huge, 'html')).toThrow(/memory alloc limit exceeded/);
+    expect(() => fast.render('t', 'html', '<p>{{ s }}{{ s }}</p>', huge, 'html')).toThrow(/more than 1000000/);
     // A hostile value is escaped in HTML, not in text, on the plain path as through Liquid.
     expect(fast.render('t', 'f', '<p>{{ caller_id.name }}</p>', values, 'html')).toBe(
       '<p>&lt;img src=x onerror=&#34;alert(&#39;x&#39;)&#34;&gt;&amp;amp; Ünïcødé \u202e</p>',

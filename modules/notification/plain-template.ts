@@ -4,7 +4,8 @@
  * the three fields of a voicemail-to-email a twentieth of a simulated voicemail call. A template
  * of that shape is rendered here instead, by the same rules; anything this cannot decide to the
  * letter (a missing value, an array, an object with its own lookup, a special property) goes back
- * to Liquid, so the output is always what Liquid's would be.
+ * to Liquid, so the output is always what Liquid's would be. Only a refusal at the size limits
+ * reads differently: Liquid's memory limit there, the renderer's 1,000,000-character cap here.
  */
 
 /** Literal text, or the property path of one `{{ output }}`. */
