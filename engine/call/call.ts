@@ -20,9 +20,12 @@ import { CommandTracker, type Completion } from './command-tracker.ts';
 import { DigitBuffer } from './digit-buffer.ts';
 import { PostHangupHandlers } from './post-hangup.ts';
 
+/** The header in which a prompt's completion says which key cut it short. */
+const TERMINATOR = 'variable_playback_terminator_used';
+
 /** A playback's (or say's) completion: the digit that cut it short, if one did. */
 function playbackResult(c: Completion): PlaybackResult {
-  const terminator = c.headers['variable_playback_terminator_used'];
+  const terminator = c.headers[TERMINATOR];
   return terminator ? { response: c.response, terminator } : { response: c.response };
 }
 
@@ -54,7 +57,6 @@ export interface ChannelListener {
   onDestroyed(): void;
 }
 
-const TERMINATOR = 'variable_playback_terminator_used';
 /** The headers that carry a key the caller pressed. */
 const DIGIT_HEADERS = ['DTMF-Digit', TERMINATOR];
 /** The applications that read playback_terminators and say which key ended them. */
@@ -254,7 +256,7 @@ export class Call implements CallControl {
       opts.limitSeconds * 1000 + RECORD_EXTRA_MS,
     );
     const recordMs = Number(c.headers['variable_record_ms'] ?? '0');
-    const terminator = c.headers['variable_playback_terminator_used'];
+    const terminator = c.headers[TERMINATOR];
     return {
       path,
       recordMs: Number.isFinite(recordMs) ? recordMs : 0,
