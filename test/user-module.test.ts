@@ -108,6 +108,36 @@ describe('user module (KAZOO cf_user)', () => {
     expect(r.detail.steps[0]!.requested_key).toBe('NO_ANSWER,sip:480');
   });
 
+  describe('the engine waits for a bridge as long as the switch can ring it, plus 20 s', () => {
+    const t = (module: string) => ({ module, data: {} });
+    const giveUp = (r: SimResult) => r.detail.commands.find((c) => c.app === 'bridge')?.error_kind ?? null;
+
+    it('timeout 0: the switch rings for its own 60 s, and the failure takes the NO_ANSWER child', async () => {
+      const r = await run(userNode({ timeout: 0 }, { NO_ANSWER: t('test_continue'), _: t('test_wait') }), { caller: { hangup_at_s: 300 } });
+      expect(path(r)[0]).toEqual(['user', 'attempt', 'NO_ANSWER']);
+      expect(eventAt(r, 'CHANNEL_EXECUTE_COMPLETE')).toBe(60_000);
+      expect(giveUp(r)).toBeNull();
+    });
+
+    it('timeout 0: a device answering at 30 s is bridged, and "_" never runs', async () => {
+      const r = await run(userNode({ timeout: 0 }), { devices: { 'alice-desk': { action: 'answer', after_s: 30, hangup_after_s: 10 } } });
+      expect(path(r)).toEqual([['user', 'stop', null]]);
+      expect(eventAt(r, 'CHANNEL_BRIDGE')).toBe(30_000);
+    });
+
+    it('single with a delay: every leg rings after its delay, one after another (3 x (10 + 20) s)', async () => {
+      const devices = ['a1', 'a2', 'a3'].map((id) => ({ id, owner_id: 'alice', sip: { username: id } }));
+      const r = await run(
+        userNode({ strategy: 'single', delay: 10, timeout: 20 }, { NO_ANSWER: t('test_continue'), _: t('test_wait') }),
+        { caller: { hangup_at_s: 300 } },
+        { devices },
+      );
+      expect(path(r)[0]).toEqual(['user', 'attempt', 'NO_ANSWER']);
+      expect(eventAt(r, 'CHANNEL_EXECUTE_COMPLETE')).toBe(90_000);
+      expect(giveUp(r)).toBeNull();
+    });
+  });
+
   it('delay: each device starts ringing `delay` seconds late', async () => {
     const r = await run(userNode({ delay: 4 }), { devices: { 'alice-desk': { action: 'answer', after_s: 1, hangup_after_s: 1 } } });
     expect(bridge(r)?.endpoints.every((e) => e.delaySeconds === 4)).toBe(true);

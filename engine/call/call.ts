@@ -1,3 +1,4 @@
+import { longestRingMs } from '../bridge-timing.ts';
 import { ChannelGoneError, OutboxMissingError } from '../errors.ts';
 import type { Outbox, OutboundMessage, OutboxReceipt } from '../outbox.ts';
 import type { VoicemailStore } from '../voicemail.ts';
@@ -32,7 +33,10 @@ function playbackResult(c: Completion): PlaybackResult {
 /** How long each kind of command may take before it fails as a timeout (ms). */
 const QUICK_COMMAND_MS = 10_000;
 const PLAYBACK_MS = 600_000;
-/** KAZOO waits timeout + 20 s for a bridge (callflow.bridge_timeout_extended_ms). */
+/**
+ * KAZOO waits timeout + 20 s for a bridge (callflow.bridge_timeout_extended_ms). The 20 s are
+ * added here to the longest the switch can ring, which is longer for `single` and for delays.
+ */
 const BRIDGE_EXTRA_MS = 20_000;
 /** KAZOO waits up to 60 s for RECORD_STOP after the channel is gone. */
 const RECORD_EXTRA_MS = 60_000;
@@ -279,7 +283,7 @@ export class Call implements CallControl {
           ignoreEarlyMedia: opts.ignoreEarlyMedia,
           continueOnFail: true,
         },
-        opts.timeoutSeconds * 1000 * (opts.strategy === 'single' ? Math.max(1, endpoints.length) : 1) + BRIDGE_EXTRA_MS,
+        longestRingMs(endpoints, opts.strategy, opts.timeoutSeconds) + BRIDGE_EXTRA_MS,
       );
     } catch (err) {
       if (err instanceof ChannelGoneError) throw err;

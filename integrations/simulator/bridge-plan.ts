@@ -1,8 +1,6 @@
+import { bridgeTimeoutMs, legTimeoutMs } from '../../engine/bridge-timing.ts';
 import type { BridgeEndpoint, HangupCause } from '../../engine/switch.ts';
 import type { DeviceBehaviour } from './scenario-schema.ts';
-
-/** FreeSWITCH's call_timeout when none is given (KAZOO timeout 0). */
-const SWITCH_DEFAULT_TIMEOUT_S = 60;
 
 export interface LegPlan {
   readonly endpoint: BridgeEndpoint;
@@ -50,8 +48,8 @@ export function planBridge(
   timeoutSeconds: number,
   behaviourOf: (deviceId: string) => DeviceBehaviour,
 ): BridgePlan {
-  const timeoutMs = (timeoutSeconds > 0 ? timeoutSeconds : SWITCH_DEFAULT_TIMEOUT_S) * 1000;
-  const legTimeout = (e: BridgeEndpoint): number => (e.timeoutSeconds > 0 ? e.timeoutSeconds * 1000 : timeoutMs);
+  const timeoutMs = bridgeTimeoutMs(timeoutSeconds);
+  const legTimeout = (e: BridgeEndpoint): number => legTimeoutMs(e, timeoutMs);
   const legs: LegPlan[] = [];
   if (endpoints.length === 0) return { legs, result: { kind: 'fail', cause: 'NO_ROUTE_DESTINATION', atMs: 0 } };
 
