@@ -170,6 +170,12 @@ describe('executor: KAZOO cf_exe rules', () => {
       expect(runs.map((x) => x.key)).toEqual(['test_on_hangup:{"n":1}', 'test_on_hangup:{"n":2}']);
     });
 
+    it("get KAZOO's defaults for what the switch did not say: a cause with no SIP code reads sip:600", async () => {
+      const runs: HandlerRun[] = [];
+      await run(node('test_on_hangup', {}, { _: node('test_wait') }), { max_call_s: 5 }, [], testRegistry(runs));
+      expect(runs[0]!.final.hangup).toEqual({ disposition: 'send_bye', cause: 'ALLOTTED_TIMEOUT', code: 'sip:600' });
+    });
+
     it('see the caller hanging up, even when that ended the callflow early', async () => {
       const runs: HandlerRun[] = [];
       await run(node('test_on_hangup', {}, { _: node('test_sleep', { ms: 60_000 }) }), { caller: { hangup_at_s: 3 } }, [], testRegistry(runs));

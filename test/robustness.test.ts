@@ -66,6 +66,19 @@ describe('who hung up, as a real switch reports it', () => {
   });
 });
 
+describe("KAZOO's hangup_info for a channel that ended without saying how", () => {
+  it('a dropped socket (CHANNEL_DISCONNECTED, no cause): UNSPECIFIED, sip:600', async () => {
+    let listener: (e: ChannelEvent) => void = () => {};
+    const sw: Switch = { subscribe: (_u, l) => ((listener = l), () => {}), execute: async () => ({ ok: true }) };
+    const call = new Call(info, { sw, clock, ids: new RandomIds(), trace: new ExecutionTrace(clock), account: { id: 'a' } as never, recordingDir: '/tmp', executionId: 'e', startedAt: 0 });
+    call.start({ onHungUp() {}, onDestroyed() {} });
+    expect(call.currentState().hangup).toBeUndefined();
+    listener({ name: 'CHANNEL_DISCONNECTED', uuid: 'c1', headers: { 'X-Callflow-Disconnect-Reason': 'socket closed' } });
+    expect(call.currentState().hangup).toEqual({ disposition: null, cause: 'UNSPECIFIED', code: 'sip:600' });
+    call.stop();
+  });
+});
+
 describe('executor', () => {
   it('a hangup the switch refuses does not keep the execution open: handlers still run', async () => {
     class RefusingSwitch extends SimulatedSwitch {

@@ -1,5 +1,5 @@
 import { AccountView } from '../../engine/call/account-view.ts';
-import type { FinalCallState } from '../../engine/call/call-control.ts';
+import { hangupInfo, type FinalCallState } from '../../engine/call/call-control.ts';
 import { loadAccountBundle } from '../../engine/documents/load.ts';
 import { SchemaValidator } from '../../engine/documents/validator.ts';
 import { UsageError } from '../../engine/errors.ts';
@@ -24,7 +24,8 @@ export function recordedState(e: ExecutionRecord): FinalCallState {
     callBridged: e.call_bridged === 1,
     messageLeft: e.message_left === 1,
     hangupBy: e.hangup_by as FinalCallState['hangupBy'],
-    ...(e.hangup_cause ? { hangup: { disposition: e.disposition, cause: e.hangup_cause, code: e.hangup_code } } : {}),
+    // hangup_by is set exactly when the channel was seen to end, as the live call's hangup_info is.
+    ...(e.hangup_by !== null ? { hangup: hangupInfo(e.disposition, e.hangup_cause, e.hangup_code) } : {}),
     variables: {},
   };
 }

@@ -35,6 +35,21 @@ export interface RecordResult {
   readonly terminator?: string;
 }
 
+export interface HangupInfo {
+  readonly disposition: string | null;
+  readonly cause: string;
+  readonly code: string;
+}
+
+/**
+ * KAZOO's hangup_info for a channel that ended (kapps_util:get_call_termination_reason): a
+ * channel that went without a cause (a dropped socket, a destroy with no hangup before it) reads
+ * "UNSPECIFIED", and one without a SIP code (ALLOTTED_TIMEOUT) reads "sip:600".
+ */
+export function hangupInfo(disposition: string | null, cause: string | null, code: string | null): HangupInfo {
+  return { disposition, cause: cause ?? 'UNSPECIFIED', code: code ?? 'sip:600' };
+}
+
 /** The call's final state, as post-hangup handlers see it. */
 export interface FinalCallState {
   readonly info: CallInfo;
@@ -48,7 +63,7 @@ export interface FinalCallState {
   readonly messageLeft: boolean;
   readonly hangupBy: HangupBy | null;
   /** KAZOO's hangup_info: absent when the channel was never seen to end. */
-  readonly hangup?: { readonly disposition: string | null; readonly cause: string; readonly code: string | null };
+  readonly hangup?: HangupInfo;
   readonly variables: Readonly<Record<string, string>>;
 }
 

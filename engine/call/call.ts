@@ -6,14 +6,15 @@ import type { EngineClock, IdProvider } from '../providers.ts';
 import type { BridgeEndpoint, ChannelEvent, HangupCause, Switch, SwitchCommand } from '../switch.ts';
 import type { ExecutionTrace } from '../trace/execution-trace.ts';
 import type { AccountView } from './account-view.ts';
-import type {
-  BridgeOutcome,
-  CallControl,
+import {
+  hangupInfo,
+  type BridgeOutcome,
+  type CallControl,
   CallInfo,
-  FinalCallState,
-  PlaybackResult,
-  PostHangupHandler,
-  RecordResult,
+  type FinalCallState,
+  type PlaybackResult,
+  type PostHangupHandler,
+  type RecordResult,
 } from './call-control.ts';
 import type { ChannelFacts, ChannelInput } from './channel-machine.ts';
 import { ChannelState } from './channel-state.ts';
@@ -358,9 +359,7 @@ export class Call implements CallControl {
       callBridged: f.everBridged,
       messageLeft: this.messageLeftFlag,
       hangupBy: f.hangupBy,
-      ...(f.hangupCause !== null && f.hungUpAt !== null
-        ? { hangup: { disposition: f.disposition, cause: f.hangupCause, code: f.hangupCode } }
-        : {}),
+      ...(f.hungUpAt !== null ? { hangup: hangupInfo(f.disposition, f.hangupCause, f.hangupCode) } : {}),
       variables: Object.fromEntries(this.variables),
     };
   }

@@ -87,7 +87,7 @@ export function buildMacros(
 ): Record<string, unknown> {
   const { info } = state;
   const hangup = state.hangup;
-  const notify = hangup ? { disposition: hangup.disposition ?? '', hangup_cause: hangup.cause, hangup_code: hangup.code ?? '' } : undefined;
+  const notify = hangup ? { disposition: hangup.disposition ?? '', hangup_cause: hangup.cause, hangup_code: hangup.code } : undefined;
   const tz = account.timezone;
   return {
     account: { id: account.id, name: account.bundle.account.name, realm: account.realm, timezone: tz, language: 'en-us' },
@@ -123,6 +123,6 @@ export function buildMacros(
     to: { user: info.calleeNumber, realm: account.realm },
     call_id: info.callId,
     comments: data.comments ?? '',
-    hangup: hangup ? { cause: hangup.cause, code: hangup.code ?? '', disposition: hangup.disposition ?? '', by: state.hangupBy ?? '' } : {},
+    hangup: hangup ? { cause: hangup.cause, code: hangup.code, disposition: hangup.disposition ?? '', by: state.hangupBy ?? '' } : {},
   };
 }
