@@ -56,7 +56,11 @@ describe('voicemail-to-email', () => {
     expect(r.stdout).toContain('message 1 stored in box 2000: 5000 ms');
   });
 
-  const leaveWith = async (behaviour: SmtpBehaviour, alice: Record<string, unknown>) => {
+  const leaveWith = async (
+    behaviour: SmtpBehaviour,
+    alice: Record<string, unknown>,
+    template: Record<string, unknown> = { id: 'voicemail_to_email', from: 'pbx@test.local', subject: 'Voicemail {{ voicemail.msg_id }}' },
+  ) => {
     const smtp = await smtpServer(behaviour);
     let rt!: ReturnType<typeof runtimeFor>;
     const dir = tempDir();
@@ -64,7 +68,7 @@ describe('voicemail-to-email', () => {
       dir,
       account: vmAccount({
         alice: { notify_email_addresses: ['desk@test.local'], ...alice },
-        extra: { notification_templates: [{ id: 'voicemail_to_email', from: 'pbx@test.local', subject: 'Voicemail {{ voicemail.msg_id }}' }] },
+        extra: { notification_templates: [template] },
       }),
       scenario: caller({ speaks_s: 3, hangup_at_s: 11 }),
       outbox: (db) => (rt = runtimeFor(db, { smtpUrl: smtp.url, retryMs: 20 })).outbox,
@@ -72,7 +76,7 @@ describe('voicemail-to-email', () => {
     await rt.dispatcher.drain(5000);
     await rt.dispatcher.close();
     const store = new SqliteVoicemailStore(sim.db, join(dir, 'voicemail'));
-    return { smtp, message: store.get(1)! };
+    return { smtp, message: store.get(1)!, sim };
   };
 
   it('delete_after_notify moves the message to deleted once every copy is sent', async () => {
@@ -85,6 +89,17 @@ describe('voicemail-to-email', () => {
     const { smtp, message } = await leaveWith({ rejectRecipients: (a) => a === 'desk@test.local' }, { save_after_notify: true });
     expect(smtp.received.map((m) => m.envelopeTo)).toEqual([['alice@test.local']]);
     expect(message).toMatchObject({ folder: 'new', notifyStatus: 'failed' });
+  });
+
+  it("the account's template disabled: no email at all (teletype's default is not sent instead), no after-notify action", async () => {
+    const off = { id: 'voicemail_to_email', enabled: false, from: 'pbx@test.local', subject: 'Voicemail' };
+    const { smtp, message, sim } = await leaveWith({}, { delete_after_notify: true }, off);
+    expect(smtp.received).toHaveLength(0);
+    expect(message).toMatchObject({ folder: 'new', notifyStatus: 'ignored' });
+    const notes = sim.detail.steps.flatMap((st) => JSON.parse(st.notes as string) as string[]);
+    expect(notes).toContain(
+      "voicemail_new: the account's voicemail_to_email template is disabled: no email, so no after-notify action: the message stays new (voicemail_saved)",
+    );
   });
 
   it('a temporary SMTP failure delays the action until the retry succeeds', async () => {

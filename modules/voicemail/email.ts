@@ -1,4 +1,5 @@
 import { basename, extname } from 'node:path';
+import type { AccountView } from '../../engine/call/account-view.ts';
 import type { CallControl } from '../../engine/call/call-control.ts';
 import type { OutboundMessage } from '../../engine/outbox.ts';
 import type { VoicemailMessage } from '../../engine/voicemail.ts';
@@ -44,20 +45,30 @@ export const afterNotifyAction = (box: Vmbox): 'save' | 'delete' | 'none' =>
   box.save_after_notify ? 'save' : box.delete_after_notify ? 'delete' : 'none';
 
 /**
- * One voicemail_to_email message per recipient, rendered from the account's template (or
- * teletype's default) with the voicemail macros, the audio attached when the box says so. All
- * of them carry the same after-delivery work: the after-notify action, once every one is sent.
+ * The template voicemail_to_email is rendered from: the account's own, teletype's default when
+ * the account has none, or undefined when the account's is disabled (teletype replies
+ * `disabled`: no email, and so no after-notify action).
+ */
+export function voicemailTemplate(account: AccountView): NotificationTemplate | undefined {
+  const own = account.bundle.notificationTemplates.find((t) => t.id === VOICEMAIL_TEMPLATE_ID) as NotificationTemplate | undefined;
+  if (!own) return DEFAULT_TEMPLATE;
+  return own.enabled === false ? undefined : own;
+}
+
+/**
+ * One voicemail_to_email message per recipient, rendered from `template` with the voicemail
+ * macros, the audio attached when the box says so. All of them carry the same after-delivery
+ * work: the after-notify action, once every one is sent.
  */
 export function voicemailEmails(input: {
   readonly call: CallControl;
   readonly box: Vmbox;
   readonly message: VoicemailMessage;
   readonly recipients: readonly string[];
+  readonly template: NotificationTemplate;
   readonly renderer: TemplateRenderer;
 }): OutboundMessage[] {
-  const { call, box, message, renderer } = input;
-  const own = call.account.bundle.notificationTemplates.find((t) => t.id === VOICEMAIL_TEMPLATE_ID) as NotificationTemplate | undefined;
-  const template = own && own.enabled !== false ? own : DEFAULT_TEMPLATE;
+  const { call, box, message, template, renderer } = input;
   checkFrom(template);
   const owner = box.owner_id ? call.account.user(box.owner_id) : undefined;
   const tz = call.account.timezone;

@@ -2,7 +2,7 @@ import type { CallControl, RecordResult } from '../../engine/call/call-control.t
 import { describeError } from '../../engine/errors.ts';
 import type { VoicemailMessage, VoicemailNotifyStatus } from '../../engine/voicemail.ts';
 import type { TemplateRenderer } from '../notification/renderer.ts';
-import { afterNotifyAction, voicemailEmails, voicemailRecipients } from './email.ts';
+import { afterNotifyAction, VOICEMAIL_TEMPLATE_ID, voicemailEmails, voicemailRecipients, voicemailTemplate } from './email.ts';
 import type { Vmbox } from './schema.ts';
 import { VOICEMAIL_DEFAULTS } from './settings.ts';
 
@@ -48,13 +48,18 @@ export function leaveMessage(call: CallControl, box: Vmbox, rec: RecordResult, r
   // As the notification module does: an address that cannot be sent to is named, not dropped.
   const notes: string[] = leftOut.map((a) => `voicemail_new: ${JSON.stringify(a)} is not a valid address: left out`);
   // The voicemail-to-email is queued in the same transaction as the message: both or neither.
+  const template = voicemailTemplate(call.account);
   const queueEmail = (message: VoicemailMessage): VoicemailNotifyStatus => {
+    if (!template) {
+      notes.push(`voicemail_new: the account's ${VOICEMAIL_TEMPLATE_ID} template is disabled: no email, so no after-notify action: the message stays new (voicemail_saved)`);
+      return 'ignored';
+    }
     if (recipients.length === 0) {
       notes.push('voicemail_new: no recipient (ignored), so no after-notify action: the message stays new (voicemail_saved)');
       return 'ignored';
     }
     try {
-      const receipts = call.sendMessages(voicemailEmails({ call, box, message, recipients, renderer }));
+      const receipts = call.sendMessages(voicemailEmails({ call, box, message, recipients, template, renderer }));
       const action = afterNotifyAction(box);
       notes.push(
         `voicemail_new: email to ${recipients.join(', ')} queued (outbox ${receipts.map((r) => `#${r.id}`).join(', ')})` +
@@ -82,7 +87,7 @@ export function leaveMessage(call: CallControl, box: Vmbox, rec: RecordResult, r
         lengthMs: rec.recordMs,
         createdAt: call.now(),
         recordingPath: rec.path,
-        notifyStatus: recipients.length > 0 ? 'pending' : 'ignored',
+        notifyStatus: template && recipients.length > 0 ? 'pending' : 'ignored',
       },
       queueEmail,
     );
