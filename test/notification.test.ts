@@ -18,6 +18,7 @@ const templates = [
   },
   { id: 'fixed', from: 'pbx@test.local', subject: 'Fixed', to: { type: 'specified', email_addresses: ['boss@test.local'] }, text: 'x' },
   { id: 'broken', from: 'pbx@test.local', subject: 'Broken', text: 'hello {{ oops' },
+  { id: 'half', from: 'pbx@test.local', subject: 'Half', text: 'fine', sms: { body: 'hi {{ oops' } },
   { id: 'off', enabled: false, from: 'pbx@test.local', subject: 'Off', text: 'x' },
 ];
 
@@ -214,6 +215,22 @@ describe('notification module', () => {
     expect(sim.detail.effects[0]!.error_message).toMatch(/^template broken: text: output "\{\{ oops" not closed, line:1, col:7/);
     expect(sim.detail.steps.map((s) => s.module)).toEqual(['notification', 'user']);
     expect(outboxRows(sim)).toHaveLength(0);
+  });
+
+  it("a medium whose template does not render fails alone: a broken SMS body does not cost the email", async () => {
+    const media = { template_id: 'half', notification_media: ['email', 'sms'], recipients: [{ type: 'user', id: 'alice' }] };
+    const { sim } = await run(notif(media));
+    const [mail] = await smtp.waitFor(1);
+    expect(mail!.envelopeTo).toEqual(['alice@test.local']);
+    expect(outboxRows(sim).map((r) => r.medium)).toEqual(['email']);
+    expect(sim.detail.effects[0]).toMatchObject({ status: 'failed', error_kind: 'template_invalid' });
+    expect(sim.detail.effects[0]!.error_message).toMatch(/^template half: sms\.body: .*; the other medium was queued \(outbox #1\)$/);
+
+    const now = await run(notif({ ...media, send_at: 'callflow_exec' }));
+    const notes = JSON.parse(now.sim.detail.steps[0]!.notes as string) as string[];
+    expect(notes.some((n) => n.startsWith('sms: not sent: template half: sms.body: '))).toBe(true);
+    expect(notes).toContain('queued 1 message(s) now');
+    expect(outboxRows(now.sim).map((r) => r.medium)).toEqual(['email']);
   });
 
   it('no template_id: nothing is sent and the step says why; a disabled template sends nothing', async () => {

@@ -10,6 +10,8 @@ import type { NotificationData, NotificationTemplate } from './schema.ts';
 export interface Composition {
   readonly messages: OutboundMessage[];
   readonly notes: string[];
+  /** Media whose template would not render: nothing of theirs is in `messages`; the others are. */
+  readonly failures: TemplateError[];
 }
 
 
@@ -35,8 +37,8 @@ export function renderEmailFields(
 
 /**
  * Everything one notification sends: for each medium, the recipients resolved now, the
- * template rendered with the call's state, one outbox message per envelope recipient. A bad
- * template throws TemplateError (that send fails; nothing else does).
+ * template rendered with the call's state, one outbox message per envelope recipient. A field
+ * that does not render fails its own medium only: a broken SMS body does not cost the email.
  */
 export function compose(input: {
   readonly data: NotificationData;
@@ -51,12 +53,54 @@ export function compose(input: {
   const notes: string[] = [];
   const templateId = data.template_id!;
   const template = account.bundle.notificationTemplates.find((t) => t.id === templateId) as NotificationTemplate | undefined;
-  if (!template) return { messages: [], notes: [`no template "${templateId}" in the account: nothing sent`] };
-  if (template.enabled === false) return { messages: [], notes: [`template "${templateId}" is disabled: nothing sent`] };
+  if (!template) return { messages: [], notes: [`no template "${templateId}" in the account: nothing sent`], failures: [] };
+  if (template.enabled === false) return { messages: [], notes: [`template "${templateId}" is disabled: nothing sent`], failures: [] };
 
   const messages: OutboundMessage[] = [];
+  const failures: TemplateError[] = [];
   const key = (medium: string, recipient: string): string => `${input.executionId}|${input.nodeKey}|${medium}|${recipient}`;
   const base = { templateId, nodeKey: input.nodeKey };
+
+  const emailMessages = (callflowTo: string[] | undefined, values: Record<string, unknown>): OutboundMessage[] => {
+    checkFrom(template);
+    const h = emailAddresses(template, callflowTo, account);
+    const envelope = unique([...h.to, ...h.cc, ...h.bcc]);
+    if (envelope.length === 0) {
+      notes.push('email: no recipient (none resolved, none in the template): nothing sent');
+      return [];
+    }
+    const { subject, text, html } = renderEmailFields(template, values, renderer);
+    const replyTo = template.reply_to && isSafeEmail(template.reply_to) ? template.reply_to : undefined;
+    return envelope.map((rcpt) => ({
+      ...base,
+      idempotencyKey: key('email', rcpt),
+      medium: 'email' as const,
+      recipient: rcpt,
+      email: {
+        ...(template.from !== undefined ? { from: template.from } : {}),
+        ...(replyTo ? { replyTo } : {}),
+        to: h.to,
+        cc: h.cc,
+        subject,
+        ...(text !== undefined ? { text } : {}),
+        ...(html !== undefined ? { html } : {}),
+      },
+    }));
+  };
+
+  const smsMessages = (callflowTo: string[] | undefined, values: Record<string, unknown>): OutboundMessage[] => {
+    if (!template.sms) {
+      notes.push(`sms: template "${templateId}" has no sms body: nothing sent`);
+      return [];
+    }
+    const numbers = callflowTo ?? template.sms.to;
+    if (numbers.length === 0) {
+      notes.push('sms: no recipient (none resolved, none in the template): nothing sent');
+      return [];
+    }
+    const body = renderer.render(templateId, 'sms.body', template.sms.body, values, 'text');
+    return unique(numbers).map((number) => ({ ...base, idempotencyKey: key('sms', number), medium: 'sms' as const, recipient: number, sms: { body } }));
+  };
 
   for (const medium of unique<'email' | 'sms'>(data.notification_media ?? ['email'])) {
     const resolved = resolveRecipients(data, account, medium);
@@ -64,48 +108,13 @@ export function compose(input: {
     // KAZOO leaves `To` out when no recipient resolved, so the template's own addresses apply.
     const callflowTo = resolved.values.length > 0 ? resolved.values : undefined;
     const values = buildMacros(input.state, account, data, callflowTo, input.sentAt);
-    if (medium === 'email') {
-      checkFrom(template);
-      const h = emailAddresses(template, callflowTo, account);
-      const envelope = unique([...h.to, ...h.cc, ...h.bcc]);
-      if (envelope.length === 0) {
-        notes.push('email: no recipient (none resolved, none in the template): nothing sent');
-        continue;
-      }
-      const { subject, text, html } = renderEmailFields(template, values, renderer);
-      const replyTo = template.reply_to && isSafeEmail(template.reply_to) ? template.reply_to : undefined;
-      for (const rcpt of envelope) {
-        messages.push({
-          ...base,
-          idempotencyKey: key('email', rcpt),
-          medium: 'email',
-          recipient: rcpt,
-          email: {
-            ...(template.from !== undefined ? { from: template.from } : {}),
-            ...(replyTo ? { replyTo } : {}),
-            to: h.to,
-            cc: h.cc,
-            subject,
-            ...(text !== undefined ? { text } : {}),
-            ...(html !== undefined ? { html } : {}),
-          },
-        });
-      }
-    } else {
-      if (!template.sms) {
-        notes.push(`sms: template "${templateId}" has no sms body: nothing sent`);
-        continue;
-      }
-      const numbers = callflowTo ?? template.sms.to;
-      if (numbers.length === 0) {
-        notes.push('sms: no recipient (none resolved, none in the template): nothing sent');
-        continue;
-      }
-      const body = renderer.render(templateId, 'sms.body', template.sms.body, values, 'text');
-      for (const number of unique(numbers)) {
-        messages.push({ ...base, idempotencyKey: key('sms', number), medium: 'sms', recipient: number, sms: { body } });
-      }
+    try {
+      messages.push(...(medium === 'email' ? emailMessages(callflowTo, values) : smsMessages(callflowTo, values)));
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      failures.push(err);
+      notes.push(`${medium}: not sent: ${err.message}`);
     }
   }
-  return { messages, notes };
+  return { messages, notes, failures };
 }

@@ -2,8 +2,9 @@ import type { CallControl, FinalCallState } from '../../engine/call/call-control
 import { handlerKey } from '../../engine/call/post-hangup.ts';
 import { next, type Next } from '../../engine/executor/next.ts';
 import type { CallflowModule } from '../../engine/module.ts';
+import { EngineError } from '../../engine/errors.ts';
 import { compose } from './compose.ts';
-import { TemplateRenderer } from './renderer.ts';
+import { TemplateRenderer, type TemplateError } from './renderer.ts';
 import { notificationSchema, templateSchema, type NotificationData } from './schema.ts';
 
 /** What one send did, for the step log. */
@@ -13,6 +14,16 @@ interface SendReport extends Record<string, unknown> {
   notes: string[];
 }
 
+/** Some medium's template did not render: a post-hangup send fails, naming what was queued anyway. */
+class NotificationTemplateError extends EngineError {
+  readonly kind = 'template_invalid';
+  constructor(failures: readonly TemplateError[], queued: readonly number[]) {
+    const sent = queued.length > 0 ? [`the other medium was queued (outbox ${queued.map((id) => `#${id}`).join(', ')})`] : [];
+    super([...failures.map((f) => f.message), ...sent].join('; '));
+    this.name = 'NotificationTemplateError';
+  }
+}
+
 /**
  * KAZOO's cf_notification, delivered: renders an account template with the call's data and
  * hands one message per recipient and medium to the durable outbox. `callflow_exec` sends as
@@ -20,8 +31,13 @@ interface SendReport extends Record<string, unknown> {
  * never waits and always continues to "_".
  */
 export function notificationModule(renderer = new TemplateRenderer()): CallflowModule<NotificationData> {
-  const send = (data: NotificationData, call: CallControl, state: FinalCallState, nodeKey: string): SendReport => {
-    const { messages, notes } = compose({
+  const send = (
+    data: NotificationData,
+    call: CallControl,
+    state: FinalCallState,
+    nodeKey: string,
+  ): { report: SendReport; failures: TemplateError[] } => {
+    const { messages, notes, failures } = compose({
       data,
       state,
       account: call.account,
@@ -31,11 +47,12 @@ export function notificationModule(renderer = new TemplateRenderer()): CallflowM
       renderer,
     });
     const receipts = messages.length > 0 ? call.sendMessages(messages) : [];
-    return {
+    const report = {
       queued: receipts.filter((r) => !r.duplicate).map((r) => r.id),
       duplicates: receipts.filter((r) => r.duplicate).length,
       notes,
     };
+    return { report, failures };
   };
 
   return {
@@ -48,7 +65,8 @@ export function notificationModule(renderer = new TemplateRenderer()): CallflowM
       const nodeKey = handlerKey('notification', data);
       if (data.send_at === 'callflow_exec') {
         try {
-          const r = send(data, call, call.currentState(), nodeKey);
+          const { report: r } = send(data, call, call.currentState(), nodeKey);
+          // A medium whose template did not render is among the notes, as "<medium>: not sent: ...".
           for (const n of r.notes) call.note(n);
           call.note(`queued ${r.queued.length} message(s) now${r.duplicates ? `, ${r.duplicates} already queued by an identical node` : ''}`);
         } catch (err) {
@@ -57,7 +75,15 @@ export function notificationModule(renderer = new TemplateRenderer()): CallflowM
         }
         return next.continue('_', 'notification sent at callflow_exec');
       }
-      call.onHangup({ key: nodeKey, module: 'notification', run: async (final) => send(data, call, final, nodeKey) });
+      call.onHangup({
+        key: nodeKey,
+        module: 'notification',
+        run: async (final) => {
+          const { report, failures } = send(data, call, final, nodeKey);
+          if (failures.length > 0) throw new NotificationTemplateError(failures, report.queued);
+          return report;
+        },
+      });
       return next.continue('_', 'notification will be sent once the channel is destroyed');
     },
   };
