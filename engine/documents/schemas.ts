@@ -47,7 +47,7 @@ export const accountBundleSchema = {
       properties: {
         id: idString,
         name: { type: 'string' },
-        realm: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9.-]+$' },
+        realm: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9.-]+$', patternHint: 'a domain name (letters, digits, "." and "-")' },
         timezone: { type: 'string', minLength: 1 },
       },
     },
@@ -66,6 +66,7 @@ export const accountBundleSchema = {
           mobile_number: {
             type: 'string',
             pattern: '^\\+[1-9][0-9]{1,14}$',
+            patternHint: 'an E.164 number (+15551234567)',
             description: 'E.164; where notification SMS to this user go',
           },
           priv_level: { enum: ['admin', 'user'], default: 'user' },
@@ -91,9 +92,9 @@ export const accountBundleSchema = {
             type: 'object',
             required: ['username'],
             properties: {
-              username: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.+-]+$' },
+              username: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.+-]+$', patternHint: 'letters, digits, "_", ".", "+" and "-" only' },
               password: { type: 'string' },
-              realm: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9.-]+$' },
+              realm: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9.-]+$', patternHint: 'a domain name (letters, digits, "." and "-")' },
             },
           },
         },

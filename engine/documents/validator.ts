@@ -11,13 +11,16 @@ export interface SchemaProblem {
 /**
  * One ajv instance per validator, with every schema compiled once. Defaults are filled in from
  * the schemas as they validate (ajv `useDefaults`), so validated data is also completed data.
+ * A schema with a `pattern` may say in `patternHint` what a matching value is ("one plain email
+ * address"): its errors then say that instead of the regular expression.
  */
 export class SchemaValidator {
   private readonly ajv: Ajv;
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor() {
-    this.ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+    // verbose: an error carries its schema, so a pattern can be explained by its patternHint.
+    this.ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
     (formats as unknown as { default: (ajv: Ajv) => void }).default(this.ajv);
     this.ajv.addSchema(flowNodeSchema);
     this.ajv.addSchema(callflowSchema);
@@ -77,6 +80,12 @@ function describe(e: ErrorObject, root: unknown): SchemaProblem {
       return { pointer: e.instancePath, problem: `must be ${String(params.type)}${got}` };
     case 'anyOf':
       return { pointer: e.instancePath, problem: 'does not match any allowed shape' };
+    case 'pattern':
+    case 'maxLength': {
+      // A regular expression is no explanation: say what the value must be, where the schema does.
+      const hint = (e.parentSchema as { patternHint?: unknown } | undefined)?.patternHint;
+      return { pointer: e.instancePath, problem: `${typeof hint === 'string' ? `must be ${hint}` : e.message}${got}` };
+    }
     default:
       return { pointer: e.instancePath, problem: e.message ?? e.keyword };
   }

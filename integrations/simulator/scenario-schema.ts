@@ -58,7 +58,7 @@ export const scenarioSchema = {
             additionalProperties: false,
             required: ['digits'],
             properties: {
-              digits: { type: 'string', pattern: '^[0-9*#A-D]+$' },
+              digits: { type: 'string', pattern: '^[0-9*#A-D]+$', patternHint: 'DTMF keys (0-9, *, #, A-D)' },
               at_s: seconds,
               on_prompt: { type: 'string', minLength: 1, description: 'a prompt name, a file, or "beep"' },
               after_s: { ...seconds, description: 'on_prompt: delay after the prompt starts', default: 0.2 },

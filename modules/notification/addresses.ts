@@ -2,9 +2,17 @@
  * One plain address, nothing that can break a header: the rule the sender applies, and the one
  * document schemas check addresses with (so `validate` catches what sending would drop).
  */
-export const SAFE_EMAIL_PATTERN = '^[^\\s@<>()[\\]\\\\,;:"\\u0000-\\u001f\\u007f]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$';
-export const SAFE_EMAIL_MAX_LENGTH = 254;
+const SAFE_EMAIL_PATTERN = '^[^\\s@<>()[\\]\\\\,;:"\\u0000-\\u001f\\u007f]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$';
+const SAFE_EMAIL_MAX_LENGTH = 254;
 const SAFE_EMAIL = new RegExp(SAFE_EMAIL_PATTERN, 'u');
+
+/** The JSON schema of one such address. */
+export const SAFE_EMAIL_SCHEMA = {
+  type: 'string',
+  pattern: SAFE_EMAIL_PATTERN,
+  maxLength: SAFE_EMAIL_MAX_LENGTH,
+  patternHint: 'one plain email address (name@example.com)',
+} as const;
 
 /** What may stand in an envelope or an address header. */
 export function isSafeEmail(s: string): boolean {

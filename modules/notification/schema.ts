@@ -1,3 +1,5 @@
+import { SAFE_EMAIL_SCHEMA } from './addresses.ts';
+
 /** The callflow data of a `notification` node, exactly as issue 3 specifies it. */
 export const notificationSchema = {
   type: 'object',
@@ -36,11 +38,14 @@ export interface NotificationData {
   template_id?: string;
 }
 
+/** Addresses become headers and envelopes: `validate` refuses what sending would have to drop. */
+const emailAddress = SAFE_EMAIL_SCHEMA;
+
 const addressList = {
   type: 'object',
   properties: {
     type: { enum: ['original', 'specified', 'admins'] },
-    email_addresses: { type: 'array', items: { type: 'string' }, default: [] },
+    email_addresses: { type: 'array', items: emailAddress, default: [] },
   },
 } as const;
 
@@ -53,8 +58,8 @@ export const templateSchema = {
     id: { type: 'string', minLength: 1 },
     name: { type: 'string' },
     enabled: { type: 'boolean', default: true },
-    from: { type: 'string', minLength: 3 },
-    reply_to: { type: 'string' },
+    from: emailAddress,
+    reply_to: emailAddress,
     subject: { type: 'string' },
     to: addressList,
     cc: addressList,
@@ -66,7 +71,7 @@ export const templateSchema = {
       required: ['body'],
       properties: {
         body: { type: 'string' },
-        to: { type: 'array', items: { type: 'string', pattern: '^\\+[1-9][0-9]{1,14}$' }, default: [] },
+        to: { type: 'array', items: { type: 'string', pattern: '^\\+[1-9][0-9]{1,14}$', patternHint: 'an E.164 number (+15551234567)' }, default: [] },
       },
     },
   },

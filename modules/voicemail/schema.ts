@@ -1,4 +1,4 @@
-import { SAFE_EMAIL_MAX_LENGTH, SAFE_EMAIL_PATTERN } from '../notification/addresses.ts';
+import { SAFE_EMAIL_SCHEMA } from '../notification/addresses.ts';
 
 /**
  * KAZOO's callflows.voicemail.json and vmboxes.json, the parts this engine acts on.
@@ -29,14 +29,18 @@ export interface VoicemailData {
 }
 
 /** The rule the sender applies, so `validate` catches what sending would drop. */
-const email = { type: 'string', pattern: SAFE_EMAIL_PATTERN, maxLength: SAFE_EMAIL_MAX_LENGTH } as const;
+const email = SAFE_EMAIL_SCHEMA;
 /**
  * A greeting is played by the switch: a plain absolute path (no `..`, no dot files) and nothing
  * else. A URL would let a box document have FreeSWITCH fetch (http_cache://) or run
  * (shell_stream://) whatever it names.
  */
-const greetingFile = { type: 'string', pattern: '^(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$' } as const;
-const digits = (max: number) => ({ type: 'string', pattern: `^[0-9]{1,${max}}$` }) as const;
+const greetingFile = {
+  type: 'string',
+  pattern: '^(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$',
+  patternHint: 'an absolute path of plain names (/var/greetings/alice.wav)',
+} as const;
+const digits = (max: number) => ({ type: 'string', pattern: `^[0-9]{1,${max}}$`, patternHint: `1 to ${max} digits` }) as const;
 
 /** One item of the account bundle's `vmboxes`. */
 export const vmboxSchema = {
