@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
+import { senderAlive, senderTag } from '../integrations/notify/sender-identity.ts';
 import { cliAsync } from './support/cli.ts';
 import { runtimeFor } from './support/notify.ts';
 import { account, callflow, simulate, tempDir, writeJson } from './support/sim.ts';
@@ -107,6 +108,25 @@ describe('outbox delivery', () => {
     // The restart sends the same message: a receiver that saw the interrupted copy can tell.
     expect(smtp.received[0]!.mail.messageId).toBe(interrupted);
   }, 90_000);
+
+  it("a restarted process given its predecessor's pid (a container's pid 1) takes that predecessor's claims back at once", () => {
+    const store = new OutboxStore(openDatabase(join(tempDir(), 'o.db')), Date);
+    const claimed = (owner: string, key: string) => {
+      store.enqueue('exec', 0, [{ idempotencyKey: key, medium: 'sms', recipient: '+15550000001', templateId: 't', nodeKey: 'n', sms: { body: 'b' } }]);
+      return store.claimDue(1, owner, 600_000)[0]!.id;
+    };
+    const before = `${process.pid}:99:old`; // same pid, another start
+    const legacy = `${process.pid}:old`; // same pid, written before starts were recorded
+    const ours = senderTag('live'); // a dispatcher of this very process
+    const parentStart = readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19];
+    const parent = `${process.ppid}:${parentStart}:tok`; // another process, still running
+    const recycled = `${process.ppid}:1:tok`; // its pid, but not its start: the claimer is gone
+    const ids = [before, legacy, ours, parent, recycled].map((o, i) => claimed(o, `k${i}`));
+    expect([before, legacy, ours, parent, recycled].map(senderAlive)).toEqual([false, false, true, true, false]);
+    expect(store.recoverInterrupted(senderAlive)).toBe(3);
+    const status = (id: number) => store.list({ limit: 10 }).find((r) => r.id === id)!.status;
+    expect(ids.map(status)).toEqual(['pending', 'pending', 'sending', 'sending', 'pending']);
+  });
 
   it('with nothing configured, messages become .eml files (the fresh-machine default)', async () => {
     const dir = tempDir();

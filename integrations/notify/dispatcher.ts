@@ -2,6 +2,7 @@ import type { Logger } from '../../engine/execution.ts';
 import { printable } from '../../engine/text.ts';
 import type { OutboundEmail, OutboundSms } from '../../engine/outbox.ts';
 import type { AttemptOutcome, OutboxRow, OutboxStore } from '../sqlite/outbox-store.ts';
+import { senderAlive, senderTag } from './sender-identity.ts';
 import type { DeliveryResult, EmailTransport, SmsTransport } from './transport.ts';
 
 // Server replies and addresses go to a terminal: no control characters.
@@ -21,18 +22,6 @@ export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 300_0
 const LEASE_MS = 10 * 60_000;
 /** After the outbox itself failed (a lock held too long, a disk error), look again this much later. */
 const STORE_RETRY_MS = 1000;
-
-/** Whether the process that claimed a message ("<pid>:<token>") still runs on this machine. */
-export function senderAlive(owner: string): boolean {
-  const pid = Number(owner.split(':')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface DispatcherOptions {
   readonly email: EmailTransport;
@@ -66,7 +55,7 @@ export class OutboxDispatcher {
   private closed = false;
   private readonly idle = new Set<() => void>();
   /** This dispatcher's name on the messages it claims. */
-  private readonly owner = `${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
+  private readonly owner = senderTag(Math.random().toString(36).slice(2, 10));
 
   constructor(
     private readonly store: OutboxStore,
