@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import Parser, { type EslEvent } from 'modesl/lib/esl/Parser.js';
 import type { BridgeEndpoint, SwitchCommand } from '../engine/switch.ts';
-import { renderDialString } from '../integrations/freeswitch/dial-string.ts';
+import { legTemplateProblem, renderDialString } from '../integrations/freeswitch/dial-string.ts';
 import { EslCommandTimeoutError, EslDisconnectedError, EslFramingError, UnsafeValueError } from '../integrations/freeswitch/errors.ts';
 import { guardParser, safeDecode } from '../integrations/freeswitch/framing-guard.ts';
 import { commandFrame, renderCommand, sendmsgFrame, type RenderState, type Sendmsg } from '../integrations/freeswitch/render.ts';
@@ -171,6 +171,26 @@ describe('dial strings', () => {
     ['realm', 'r^^:'],
   ])('refuses a %s of %j with a typed error', (field, value) => {
     expect(() => renderDialString(bridge({ endpoints: [{ ...alice, [field]: value }] }))).toThrow(UnsafeValueError);
+  });
+
+  // FreeSWITCH splits dial strings with switch_separate_string: `\` escapes the next character and
+  // `'...'` quotes, so a separator after or between them would not split, merging two legs into one.
+  it.each([
+    ['deviceId', 'dev\\', 'sofia/internal/{deviceId}%{realm}'],
+    ['deviceId', "o'dev", 'sofia/internal/{deviceId}%{realm}'],
+    ['deviceId', 'o"dev', 'sofia/internal/{deviceId}%{realm}'],
+    ['ownerId', "o'dev", 'sofia/internal/{deviceId}-{ownerId}%{realm}'],
+    ['username', 'alice\\', 'user/{username}@{realm}'],
+  ])('refuses FreeSWITCH quoting in a %s of %j (template %s)', (field, value, legTemplate) => {
+    expect(() => renderDialString(bridge({ endpoints: [{ ...alice, [field]: value }, alice2] }), { legTemplate })).toThrow(UnsafeValueError);
+  });
+
+  it('a leg template with quotes or a backslash outside its placeholders is a problem at startup and refused at render', () => {
+    for (const t of ["sofia/internal/'{username}%{realm}'", 'sofia/internal/{username}\\%{realm}', 'sofia/internal/"{username}"']) {
+      expect(legTemplateProblem(t)).toMatch(/may not contain ' " or \\/);
+      expect(() => renderDialString(bridge(), { legTemplate: t })).toThrow(UnsafeValueError);
+    }
+    expect(legTemplateProblem('sofia/internal/{username}%{realm}')).toBeUndefined();
   });
 
   it('refuses non-numbers where numbers go, and an empty endpoint list', () => {

@@ -10,7 +10,7 @@ import type { CallflowModule } from '../engine/module.ts';
 import { FixedClock, RandomIds, SystemClock } from '../engine/providers.ts';
 import type { ChannelEvent, Switch } from '../engine/switch.ts';
 import { DISCONNECT_REASON_HEADER, SYNTHESIZED_HEADER } from '../integrations/freeswitch/channel-events.ts';
-import { EslAuthError, EslCommandError, EslDisconnectedError, EslListenError } from '../integrations/freeswitch/errors.ts';
+import { EslAuthError, EslCommandError, EslDisconnectedError, EslListenError, UnsafeValueError } from '../integrations/freeswitch/errors.ts';
 import { InboundConnection, type InboundOptions } from '../integrations/freeswitch/inbound-connection.ts';
 import { startOutboundServer, type OutboundServer, type OutboundServerOptions } from '../integrations/freeswitch/outbound-server.ts';
 import type { OutboundCall } from '../integrations/freeswitch/outbound-session.ts';
@@ -361,6 +361,23 @@ describe('outbound handshake and command rendering over TCP', () => {
     expect(server.liveCalls()).toEqual([]);
   });
 
+  it.each([
+    ['static', 'full', 'Socket-Mode: static'],
+    ['async', 'single-channel', 'Control: single-channel'],
+  ] as const)('a socket in %s %s mode is refused with one log line: no call, socket closed', async (socketMode, control, named) => {
+    const warnings: string[] = [];
+    const { server, nextCall } = await driver({ logger: { info() {}, warn: (l) => warnings.push(l) } });
+    let handed = 0;
+    void nextCall().then(() => handed++);
+    const fs = await ScriptedFs.dial(server.port);
+    expect((await fs.next()).line).toBe('connect');
+    fs.write(encodeFrame({ kind: 'connect-reply', headers: [['Event-Name', 'CHANNEL_DATA'], ['Unique-ID', UUID]], socketMode, control }));
+    expect(await fs.closedWithin(1500)).toBe(true);
+    expect(handed).toBe(0);
+    expect(server.liveCalls()).toEqual([]);
+    expect(warnings).toEqual([`outbound call (no uuid yet): the dialplan must use "socket <host>:<port> async full" (got ${named})`]);
+  });
+
   it('a busy port is a one-line typed error, not a crash', async () => {
     const { server } = await driver();
     const err = await startOutboundServer({ port: server.port }, () => {}).catch((e: unknown) => e);
@@ -637,6 +654,21 @@ describe('inbound connection', () => {
     const injected = await c.api('status\n\nexit');
     expect(injected.ok).toBe(false);
     expect(srv.connections[0]!.commands).not.toContain('exit');
+  });
+
+  it.each([
+    ['destination', '2000 XML other_context'],
+    ['destination', '&echo()${system(id)}'],
+    ['dial string', '{origination_caller_id_name=x}user/alice@example.sip.local &park() XML'],
+  ])('originate refuses a %s of %j (more arguments, or an expansion) and sends no bgapi', async (named, value) => {
+    const srv = await eslServer();
+    eslServers.push(srv);
+    const c = await inbound(srv);
+    expect((await c.ready()).ok).toBe(true);
+    const r = named === 'destination' ? await c.originate('user/alice@example.sip.local', value) : await c.originate(value, '&park');
+    expect(r.ok === false && r.error).toBeInstanceOf(UnsafeValueError);
+    expect(r.ok === false && r.error.message).toMatch(new RegExp(`^originate ${named}: `));
+    expect(srv.connections[0]!.commands.filter((l) => l.startsWith('bgapi'))).toEqual([]);
   });
 
   it('a refused password is a final typed error: no reconnect', async () => {

@@ -247,6 +247,17 @@ describe('dial strings', () => {
       { ok: false, cause: 'USER_BUSY', endpoint: 'error/user_busy' },
     ]);
   });
+
+  it("splits as switch_separate_string: not after a `\\`, not between `'` quotes; then unescapes and unquotes each part", () => {
+    const escaped = parseDialString('{ignore_early_media=true}user/a\\,user/b@r');
+    expect(escaped.legs.map((l) => l.endpoint)).toEqual(['user/a,user/b@r']);
+    // Quotes shield one split only: the `|` split removes them before the `,` split.
+    expect(parseDialString("user/a@test.local|'user/b,user/c'@r").legs.map((l) => l.endpoint)).toEqual(['user/a@test.local', 'user/b', 'user/c@r']);
+    expect(parseDialString("'user/b|user/c'@r").legs.map((l) => l.endpoint)).toEqual(['user/b|user/c@r']);
+    // A lone quote opens nothing; a quoted variable value keeps its separators.
+    expect(parseDialString("user/o'dev@r,user/b@r").legs.map((l) => l.endpoint)).toEqual(["user/o'dev@r", 'user/b@r']);
+    expect([...parseDialString("{x='a,b',y=c\\,d}user/a@r").globals]).toEqual([['x', 'a,b'], ['y', 'c,d']]);
+  });
 });
 
 // --- 2. outbound mode ---------------------------------------------------------------------------

@@ -44,6 +44,9 @@ export function renderLeg(e: BridgeEndpoint, template: string): string {
  */
 export function renderDialString(cmd: BridgeCommand, options: DialStringOptions = {}): string {
   const template = frameSafe('leg template', options.legTemplate ?? DEFAULT_LEG_TEMPLATE);
+  // Checked at startup by `callflow serve`; again here for a template set through the library.
+  const problem = legTemplateProblem(template);
+  if (problem) throw new UnsafeValueError('leg template', problem);
   if (cmd.endpoints.length === 0) throw new UnsafeValueError('bridge endpoints', 'there is no endpoint to bridge to');
   const globals = [`ignore_early_media=${cmd.ignoreEarlyMedia ? 'true' : 'false'}`];
   const timeout = intSafe('bridge timeout', cmd.timeoutSeconds, 0, 86_400);
@@ -62,13 +65,15 @@ export function renderDialString(cmd: BridgeCommand, options: DialStringOptions 
 /**
  * Why a leg template cannot work, or undefined: checked once at startup, so a bad setting is one
  * line then and not a failed bridge on every call. Outside its placeholders a template may not
- * hold what separates or decorates legs in a dial string (`, | [ ] { } ^`), whitespace or control
- * characters, and it must name the device (`{username}` or `{deviceId}`).
+ * hold what separates or decorates legs in a dial string (`, | [ ] { } ^`), FreeSWITCH's quotes
+ * and escape (`' " \`, which stop a separator from splitting), whitespace or control characters,
+ * and it must name the device (`{username}` or `{deviceId}`).
  */
 export function legTemplateProblem(template: string): string | undefined {
   const rest = template.replace(PLACEHOLDER, '');
   if (/\{|\}/.test(rest)) return 'only {username}, {realm}, {deviceId} and {ownerId} may stand in braces';
   if (/[,|[\]^\s\u0000-\u001f\u007f]/.test(rest)) return 'it may not contain , | [ ] ^, spaces or control characters';
+  if (/['"\\]/.test(rest)) return `it may not contain ' " or \\ (FreeSWITCH's dial-string quotes and escape)`;
   if (!/\{(username|deviceId)\}/.test(template)) return 'it must contain {username} or {deviceId}';
   return undefined;
 }

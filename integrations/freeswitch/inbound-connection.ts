@@ -5,7 +5,7 @@ import { EslAuthError, EslCommandError, EslCommandTimeoutError, EslConnectTimeou
 import { EslLink, MODESL_SUBSCRIBE } from './esl-link.ts';
 import { commandFrame } from './render.ts';
 import { realTimers, type ReplyResult, type Timers } from './reply-queue.ts';
-import { frameSafe, idSafe } from './safe-values.ts';
+import { idSafe, wordSafe } from './safe-values.ts';
 import type { WireEvent } from './wire-event.ts';
 
 export type EslResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: EslError };
@@ -191,9 +191,13 @@ export class InboundConnection {
     return this.api('uuid_kill', `${uuid} ${cause}`);
   }
 
-  /** `bgapi originate <dialString> <destination>`; the new channel's uuid on success. */
+  /**
+   * `bgapi originate <dialString> <destination>`; the new channel's uuid on success. originate
+   * splits its arguments at spaces, so each must be one word (a space in the destination would
+   * add a dialplan and context), and without `${`, which the switch would expand.
+   */
   async originate(dialString: string, destination: string): Promise<EslResult<string>> {
-    const safe = checked(() => [frameSafe('dial string', dialString), frameSafe('destination', destination)]);
+    const safe = checked(() => [wordSafe('originate dial string', dialString), wordSafe('originate destination', destination)]);
     if (!safe.ok) return safe;
     const r = await this.bgapi('originate', `${dialString} ${destination}`);
     return r.ok ? { ok: true, value: r.value.replace(/^\+OK\s*/, '').trim() } : r;

@@ -18,6 +18,18 @@ function withoutOldUuid(h: Readonly<Record<string, string>>): Readonly<Record<st
   return rest;
 }
 
+/** The connect reply's mode header that rules the socket out (`Name: value`), or undefined. */
+function socketModeProblem(data: Readonly<Record<string, string>>): string | undefined {
+  // static: sendmsg's +OK only comes once the application has finished, so a long one would hit
+  // the reply deadline and its CHANNEL_EXECUTE_COMPLETE would be dropped.
+  const mode = data['Socket-Mode'];
+  if (mode && mode !== 'async') return `Socket-Mode: ${mode}`;
+  // single-channel control refuses linger (and without it CHANNEL_HANGUP_COMPLETE is lost).
+  const control = data['Control'];
+  if (control && control !== 'full') return `Control: ${control}`;
+  return undefined;
+}
+
 /** A call FreeSWITCH handed over, ready for `executeCall`. */
 export interface OutboundCall {
   /** The Switch for this one channel. */
@@ -136,10 +148,8 @@ export class OutboundSession implements Switch {
     } catch (err) {
       return this.abandon(`connect reply: ${oneLine(err)}`);
     }
-    if (data['Control'] && data['Control'] !== 'full') {
-      // single-channel control refuses linger (and without it CHANNEL_HANGUP_COMPLETE is lost).
-      return this.abandon(`the dialplan must use "socket <host>:<port> async full" (got Control: ${data['Control']})`);
-    }
+    const wrongMode = socketModeProblem(data);
+    if (wrongMode) return this.abandon(`the dialplan must use "socket <host>:<port> async full" (got ${wrongMode})`);
     this.engineUuid = uuid;
     this.wireUuid = uuid;
     // First in line, ahead of anything the channel does from now on (a caller may hang up mid-handshake).

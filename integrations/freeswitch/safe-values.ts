@@ -37,8 +37,11 @@ export function wordSafe(field: string, value: string): string {
 }
 
 // `,` and `|` separate legs, `[]` and `{}` open variable blocks, `<>` and `^^` are FreeSWITCH's
-// other variable and delimiter syntaxes, `:_:` separates enterprise originate groups.
-const DIAL_BREAKERS = /[,|[\]{}<>^\s]/;
+// other variable and delimiter syntaxes, `:_:` separates enterprise originate groups. FreeSWITCH
+// splits a dial string with switch_separate_string, which reads `\` as an escape and `'` as a
+// quote (a separator after one or between two does not split), so `'`, `"` and `\` could merge
+// or reshape legs too.
+const DIAL_BREAKERS = /[,|[\]{}<>^\s'"\\]/;
 
 /** A part of a dial string (a username, a realm). `extra` lists characters also refused there. */
 export function dialPartSafe(field: string, value: string, extra = ''): string {

@@ -4,7 +4,8 @@ import type { BridgeEndpoint } from '../../../engine/switch.ts';
 /**
  * FreeSWITCH dial strings as switch_ivr_originate reads them:
  * `{global=vars}[leg=vars]endpoint,[leg=vars]endpoint|endpoint`. `,` rings legs at once, `|`
- * tries them in turn; separators inside `{}`/`[]` do not count. Only `user/<name>@<domain>`
+ * tries them in turn; separators inside `{}`/`[]`, between `'` quotes or after a `\` do not
+ * count (switch_separate_string's rules). Only `user/<name>@<domain>`
  * (mod_dptools' directory endpoint, resolved here against the account's devices) and
  * `error/<cause>` are modelled; any other endpoint fails as an unknown user would.
  */
@@ -21,27 +22,73 @@ export interface DialString {
   readonly sequential: boolean;
 }
 
-/** Splits at `sep` outside brackets and braces. */
+/**
+ * Splits at `sep` as switch_separate_string (separate_string_char_delim) does: not after a `\`
+ * (it escapes the next character), not between quotes (a `'` opens them only if another `'`
+ * follows), and, as originate protects `[...]` before splitting, not inside brackets or braces.
+ * Each part is then cleaned like cleanup_separated_string.
+ */
 function splitTop(s: string, sep: string): string[] {
   const out: string[] = [];
   let depth = 0;
-  let cur = '';
-  for (const c of s) {
-    if (c === '{' || c === '[') depth++;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '\\') i++;
+    else if (c === "'" && (quoted || s.includes("'", i + 1))) quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === '{' || c === '[') depth++;
     else if ((c === '}' || c === ']') && depth > 0) depth--;
-    if (c === sep && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
+    else if (c === sep && depth === 0) {
+      out.push(cleanup(s.slice(start, i), sep));
+      start = i + 1;
+    }
   }
-  out.push(cur);
+  out.push(cleanup(s.slice(start), sep));
   return out;
+}
+
+// What a `\` before these characters stands for in cleanup_separated_string (unescape_char).
+const UNESCAPED = new Map([['n', '\n'], ['r', '\r'], ['t', '\t'], ['s', ' ']]);
+
+/**
+ * cleanup_separated_string: leading spaces off; `\'` `\"` `\\` `\<sep>` and `\n` `\r` `\t` `\s`
+ * unescaped (any other `\` stays); quotes removed; trailing spaces off unless quoted. `[...]` and
+ * `{...}` blocks are kept as they are: parseVars splits and cleans their variables.
+ */
+function cleanup(part: string, sep: string): string {
+  let out = '';
+  let end = 0;
+  let depth = 0;
+  let quoted = false;
+  for (let i = part.search(/[^ ]|$/); i < part.length; i++) {
+    const c = part[i]!;
+    const next = part[i + 1] ?? '';
+    if (depth > 0 || (!quoted && (c === '{' || c === '['))) {
+      if (c === '{' || c === '[') depth++;
+      else if (c === '}' || c === ']') depth--;
+      out += c;
+      end = out.length;
+    } else if (c === '\\' && next !== '' && (`'"\\${sep}`.includes(next) || UNESCAPED.has(next))) {
+      out += UNESCAPED.get(next) ?? next;
+      end = out.length;
+      i++;
+    } else if (c === "'" && (quoted || part.includes("'", i + 1))) {
+      quoted = !quoted;
+      if (quoted) end = out.length;
+    } else {
+      out += c;
+      if (c !== ' ' || quoted) end = out.length;
+    }
+  }
+  return out.slice(0, end);
 }
 
 function parseVars(body: string, into: Map<string, string>): void {
   for (const pair of splitTop(body, ',')) {
     const eq = pair.indexOf('=');
-    if (eq > 0) into.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).replace(/^'(.*)'$/, '$1'));
+    if (eq > 0) into.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
   }
 }
 
