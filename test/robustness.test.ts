@@ -230,5 +230,27 @@ describe('settings', () => {
     expect(message).not.toContain('Secret');
     expect(notificationSettings({ CALLFLOW_SMTP_URL: 'smtp://user:50%25off@127.0.0.1:2525' }).email).toMatchObject({ kind: 'smtp' });
   });
+
+  it('a value that would be read as something else, or ignored, stops the start: one line naming the variable', () => {
+    const sid = 'AC' + 'a'.repeat(32);
+    const smtp = 'smtps://mail.example.test';
+    const cases: [NodeJS.ProcessEnv, string][] = [
+      [{ CALLFLOW_SMTP_URL: smtp, CALLFLOW_SMTP_INSECURE_TLS: 'true' }, 'CALLFLOW_SMTP_INSECURE_TLS: must be 1 (accept any certificate) or 0'],
+      [{ CALLFLOW_SMTP_URL: 'smtp://' }, 'CALLFLOW_SMTP_URL: no host (expected smtp://host:port or smtps://host:port)'],
+      [{ CALLFLOW_SMTP_URL: smtp, CALLFLOW_SMTP_PASSWORD: 'Secret9' }, 'CALLFLOW_SMTP_PASSWORD: set without a user (CALLFLOW_SMTP_USER, or one in CALLFLOW_SMTP_URL)'],
+      [{ CALLFLOW_SMTP_USER: 'u', CALLFLOW_SMTP_PASSWORD: 'Secret9' }, 'CALLFLOW_SMTP_USER: only means something with CALLFLOW_SMTP_URL, which is not set'],
+      [{ CALLFLOW_SMTP_INSECURE_TLS: '1' }, 'CALLFLOW_SMTP_INSECURE_TLS: only means something with CALLFLOW_SMTP_URL, which is not set'],
+      [{ TWILIO_AUTH_TOKEN: 'Secret9', TWILIO_FROM_NUMBER: '+15550001111' }, 'TWILIO_AUTH_TOKEN: only means something with TWILIO_ACCOUNT_SID, which is not set'],
+      [
+        { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 't', TWILIO_MESSAGING_SERVICE_SID: '+15550001111' },
+        'TWILIO_MESSAGING_SERVICE_SID: must be "MG" followed by 32 letters or digits',
+      ],
+    ];
+    for (const [env, message] of cases) expect(() => notificationSettings(env)).toThrow(message);
+    // What is right still passes.
+    expect(notificationSettings({ CALLFLOW_SMTP_URL: smtp, CALLFLOW_SMTP_INSECURE_TLS: '0', CALLFLOW_SMTP_USER: 'u', CALLFLOW_SMTP_PASSWORD: 'p' }).email).toMatchObject({ kind: 'smtp', insecureTls: false });
+    expect(notificationSettings({ CALLFLOW_SMTP_URL: 'smtp://u:p@127.0.0.1:2525', CALLFLOW_SMTP_INSECURE_TLS: '1' }).email).toMatchObject({ insecureTls: true });
+    expect(notificationSettings({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 't', TWILIO_MESSAGING_SERVICE_SID: 'MG' + 'b'.repeat(32) }).sms).toMatchObject({ kind: 'twilio' });
+  });
 });
 

@@ -52,6 +52,14 @@ export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettin
   const defaultFrom = env.CALLFLOW_MAIL_FROM;
   if (set(defaultFrom) && !/^[^\s@<>]+@[^\s@<>]+$/.test(defaultFrom)) throw new ConfigError('CALLFLOW_MAIL_FROM', 'must be one plain email address');
   const sender = set(defaultFrom) ? { defaultFrom } : {};
+  // A setting that only means something beside another is an error on its own: it would be
+  // silently ignored, and mail would go somewhere the operator did not intend.
+  for (const name of ['CALLFLOW_SMTP_USER', 'CALLFLOW_SMTP_PASSWORD', 'CALLFLOW_SMTP_INSECURE_TLS']) {
+    if (set(env[name]) && !set(env.CALLFLOW_SMTP_URL)) throw new ConfigError(name, 'only means something with CALLFLOW_SMTP_URL, which is not set');
+  }
+  for (const name of ['TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER', 'TWILIO_MESSAGING_SERVICE_SID', 'CALLFLOW_TWILIO_BASE_URL']) {
+    if (set(env[name]) && !set(env.TWILIO_ACCOUNT_SID)) throw new ConfigError(name, 'only means something with TWILIO_ACCOUNT_SID, which is not set');
+  }
   let email: NotificationSettings['email'] = { kind: 'files', dir: join(dir, 'email'), ...sender };
   if (set(env.CALLFLOW_SMTP_URL)) {
     let url: URL;
@@ -62,6 +70,13 @@ export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettin
     }
     if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
       throw new ConfigError('CALLFLOW_SMTP_URL', `scheme must be smtp: or smtps: (got ${url.protocol})`);
+    }
+    // Without one, nodemailer would quietly try localhost:25.
+    if (!url.hostname) throw new ConfigError('CALLFLOW_SMTP_URL', 'no host (expected smtp://host:port or smtps://host:port)');
+    const insecure = env.CALLFLOW_SMTP_INSECURE_TLS ?? '';
+    if (!['', '0', '1'].includes(insecure.trim())) throw new ConfigError('CALLFLOW_SMTP_INSECURE_TLS', 'must be 1 (accept any certificate) or 0');
+    if (set(env.CALLFLOW_SMTP_PASSWORD) && !set(env.CALLFLOW_SMTP_USER) && !url.username) {
+      throw new ConfigError('CALLFLOW_SMTP_PASSWORD', 'set without a user (CALLFLOW_SMTP_USER, or one in CALLFLOW_SMTP_URL)');
     }
     // The transport decodes them when it connects: a bad escape must stop the start, named here.
     for (const [part, value] of [['user', url.username], ['password', url.password]] as const) {
@@ -76,7 +91,7 @@ export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettin
       url: url.toString(),
       ...(set(env.CALLFLOW_SMTP_USER) ? { user: env.CALLFLOW_SMTP_USER } : {}),
       ...(set(env.CALLFLOW_SMTP_PASSWORD) ? { password: env.CALLFLOW_SMTP_PASSWORD } : {}),
-      insecureTls: env.CALLFLOW_SMTP_INSECURE_TLS === '1',
+      insecureTls: insecure.trim() === '1',
       ...sender,
     };
   }
@@ -90,6 +105,9 @@ export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettin
     const service = env.TWILIO_MESSAGING_SERVICE_SID;
     if (!set(from) && !set(service)) throw new ConfigError('TWILIO_FROM_NUMBER', 'set it, or TWILIO_MESSAGING_SERVICE_SID');
     if (set(from) && !/^\+[1-9][0-9]{1,14}$/.test(from)) throw new ConfigError('TWILIO_FROM_NUMBER', 'must be an E.164 number');
+    if (set(service) && !/^MG[0-9a-zA-Z]{32}$/.test(service)) {
+      throw new ConfigError('TWILIO_MESSAGING_SERVICE_SID', 'must be "MG" followed by 32 letters or digits');
+    }
     const baseUrl = env.CALLFLOW_TWILIO_BASE_URL;
     if (set(baseUrl)) {
       let u: URL;
