@@ -113,10 +113,10 @@ describe('what FreeSWITCH repeats is not a leak', () => {
         const t = (JSON.parse(e.headers) as Record<string, string>)['variable_playback_terminator_used'];
         return t === undefined ? [] : [`${e.name} ${t}`];
       });
-      // The box number's first key (not a secret), the PIN's (masked), the main menu's #.
-      expect(terminators, runner.name).toEqual(['CHANNEL_EXECUTE_COMPLETE 2', 'CHANNEL_EXECUTE_COMPLETE masked', 'CHANNEL_EXECUTE_COMPLETE #']);
+      // The box number's first key and the PIN's (both in the login, masked), the main menu's #.
+      expect(terminators, runner.name).toEqual(['CHANNEL_EXECUTE_COMPLETE masked', 'CHANNEL_EXECUTE_COMPLETE masked', 'CHANNEL_EXECUTE_COMPLETE #']);
       const digits = events.filter((e) => e.name === 'DTMF').map((e) => (JSON.parse(e.headers) as Record<string, string>)['DTMF-Digit']);
-      expect(digits, runner.name).toEqual(['2', '0', '0', '0', '#', 'masked', 'masked', 'masked', 'masked', 'masked', '#']);
+      expect(digits, runner.name).toEqual([...Array(10).fill('masked'), '#']);
     }
   });
 });

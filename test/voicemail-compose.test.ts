@@ -123,6 +123,17 @@ describe('voicemail compose: recording and the message', () => {
     expect(s.store().count('acc-1', 'vm-alice')).toEqual({ new: 1, saved: 0 });
   });
 
+  it("no id and no capture group: the caller's own box as KAZOO finds it (single_mailbox_login, callerid_match_login), else none", async () => {
+    const node = (data: Record<string, unknown>) => vmAccount({ flows: [callflow('main', { module: 'voicemail', data }, ['100'])] });
+    // Bob calls from his desk; he owns one box (3000) and the node has no id.
+    const fromBob = { call: { from: 'bob-desk', to: '100', device: 'bob-desk' }, caller: { hangup_at_s: 5 } };
+    expect(played(await vmSession(node({})).run(fromBob))[0]).toBe('vm-not_available_no_voicemail');
+    expect(notes(await vmSession(node({ single_mailbox_login: true })).run(fromBob))).toContain('check mode: the owner called their own box');
+    // A stranger has no box of their own.
+    const stranger = { call: { from: '+1555', to: '100' }, caller: { hangup_at_s: 5 } };
+    expect(played(await vmSession(node({ single_mailbox_login: true })).run(stranger))[0]).toBe('vm-not_available_no_voicemail');
+  });
+
   it('the owner calling their own box goes to check, unless check_if_owner is false or the call came through another module', async () => {
     const fromAlice = { call: { from: 'alice-desk', to: '100', device: 'alice-desk' }, caller: { hangup_at_s: 30 } };
     const own = await vmSession().run(fromAlice);
@@ -196,6 +207,22 @@ describe('voicemail compose: the review menu', () => {
     expect(afterRecording(r)).toEqual(['vm-review_recording', 'vm-saved']);
     expect(path(r)).toEqual([['voicemail', 'branch', null], ['test_answer', 'continue', null]]);
     expect(s.store().count('acc-1', 'vm-alice').new).toBe(1);
+  });
+
+  it('0 with no operator callflow is a wrong key: the menu again, and the caller can still record again', async () => {
+    const r = await vmSession().run(
+      caller({
+        speaks_s: [3, 1],
+        hangup_at_s: 90,
+        dtmf: [
+          { digits: '0', on_prompt: 'vm-review_recording' },
+          { digits: '3', on_prompt: 'vm-review_recording' },
+          { digits: '1', on_prompt: 'vm-review_recording' },
+        ],
+      }),
+    );
+    expect(recordCommands(r)).toHaveLength(2);
+    expect(played(r).filter((f) => f === 'vm-review_recording')).toHaveLength(3);
   });
 
   it('four empty tries save the message', async () => {

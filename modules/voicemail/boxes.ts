@@ -17,11 +17,23 @@ export const boxesOwnedBy = (call: CallControl, ownerId: string): Vmbox[] =>
 /** The caller is the box's owner (known by the calling device's owner). */
 export const callerOwns = (call: CallControl, box: Vmbox): boolean => call.info.ownerId !== undefined && call.info.ownerId === box.owner_id;
 
-/** Compose's box: the data's id, else the capture group as a box number, else the caller's own box. */
-export function composeBox(data: VoicemailData, call: CallControl): Vmbox | undefined {
+/**
+ * KAZOO's get_user_mailbox_doc: among the boxes the caller's owner has, the only one when
+ * single_mailbox_login is on, else (callerid_match_login) the one whose number is the caller
+ * id. A caller with no owner, or no such box, must say which box.
+ */
+export function callersOwnBox(data: VoicemailData, call: CallControl): Vmbox | undefined {
+  if (!call.info.ownerId) return undefined;
+  const own = boxesOwnedBy(call, call.info.ownerId);
+  if (own.length === 1 && data.single_mailbox_login) return own[0];
+  return data.callerid_match_login ? own.find((b) => b.mailbox === call.info.callerNumber) : undefined;
+}
+
+/** The box a voicemail node names: its id, else the capture group as a box number, else the caller's own box. */
+export function nodeBox(data: VoicemailData, call: CallControl): Vmbox | undefined {
   if (data.id) return boxById(call, data.id);
   if (call.info.captureGroup) return boxByNumber(call, call.info.captureGroup);
-  return call.info.ownerId ? boxesOwnedBy(call, call.info.ownerId)[0] : undefined;
+  return callersOwnBox(data, call);
 }
 
 /** KAZOO's find_max_message_length: the first value above 0 of the callflow data, the box, the system. */

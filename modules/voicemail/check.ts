@@ -2,86 +2,82 @@ import type { CallControl } from '../../engine/call/call-control.ts';
 import { ChannelGoneError } from '../../engine/errors.ts';
 import { next, type Next } from '../../engine/executor/next.ts';
 import type { VoicemailFolder, VoicemailMessage } from '../../engine/voicemail.ts';
-import { boxById, boxByNumber, boxesOwnedBy, callerOwns, interdigitMs } from './boxes.ts';
+import { boxByNumber, callerOwns, interdigitMs, nodeBox } from './boxes.ts';
 import { noteMwi } from './new-message.ts';
 import { menuDigits, menuKey } from './prompts.ts';
 import type { VoicemailData, Vmbox } from './schema.ts';
 import { ALL_DTMF, KEYS, PROMPT, VOICEMAIL_DEFAULTS, say } from './settings.ts';
 
-/** The box to check before asking: data id, capture group, caller id match, the caller's only box. */
-function knownBox(data: VoicemailData, call: CallControl): Vmbox | undefined {
-  if (data.id) return boxById(call, data.id);
-  if (call.info.captureGroup) return boxByNumber(call, call.info.captureGroup);
-  if (data.callerid_match_login) {
-    const b = boxByNumber(call, call.info.callerNumber);
-    if (b) return b;
-  }
-  if (data.single_mailbox_login && call.info.ownerId) {
-    const own = boxesOwnedBy(call, call.info.ownerId);
-    if (own.length === 1) return own[0];
-  }
-  return undefined;
-}
-
 /**
  * Login: the box (asked for when not known), then the PIN unless the owner calls with
- * require_pin off. Every failure counts against max_login_attempts. Undefined: no access.
+ * require_pin off. Every failure counts against max_login_attempts; a wrong PIN asks for the
+ * PIN again, not the box. Undefined: no access; `box` is the box it was about, if any.
  */
-async function login(data: VoicemailData, call: CallControl, known: Vmbox | undefined): Promise<Vmbox | undefined> {
+async function login(data: VoicemailData, call: CallControl, known: Vmbox | undefined): Promise<{ access?: Vmbox; box?: Vmbox }> {
+  // A PIN is a secret from the first key of the login to the last: a slow typist's keys arrive
+  // after their collect ended, a fast one's with the box number. The step log gets key presses.
+  call.maskDigits(true);
+  try {
+    return await loginAttempts(data, call, known);
+  } finally {
+    call.maskDigits(false);
+  }
+}
+
+async function loginAttempts(data: VoicemailData, call: CallControl, known: Vmbox | undefined): Promise<{ access?: Vmbox; box?: Vmbox }> {
+  let box = known;
   for (let attempt = 1; attempt <= VOICEMAIL_DEFAULTS.maxLoginAttempts; attempt++) {
-    let box = known;
     if (!box) {
       const number = await menuDigits(call, [PROMPT.enterId], VOICEMAIL_DEFAULTS.maxBoxNumberLength, interdigitMs(data, undefined));
       box = boxByNumber(call, number);
       if (!box) {
         call.note(`login attempt ${attempt}: no box ${number === '' ? '(nothing entered)' : number}`);
-        await call.playback(PROMPT.failAuth);
+        await call.playback(PROMPT.invalidEntry);
         continue;
       }
     }
     const isOwner = callerOwns(call, box);
     if (isOwner && !box.require_pin) {
       call.note(`box ${box.mailbox}: the owner, no PIN required`);
-      return box;
+      return { access: box, box };
     }
     if (!box.pin) {
       call.note(`box ${box.mailbox} has no PIN: no access`);
       await call.playback(PROMPT.noAccess);
-      return undefined;
+      return { box };
     }
-    call.maskDigits(true);
-    let pin: string;
-    try {
-      pin = await menuDigits(call, [PROMPT.enterPass], VOICEMAIL_DEFAULTS.maxPinLength, interdigitMs(data, box));
-    } finally {
-      call.maskDigits(false);
-    }
+    const pin = await menuDigits(call, [PROMPT.enterPass], VOICEMAIL_DEFAULTS.maxPinLength, interdigitMs(data, box));
     if (pin === box.pin) {
       call.note(`box ${box.mailbox}: PIN accepted`);
-      return box;
+      return { access: box, box };
     }
-    // Neither the digits nor (masked above) the key presses are logged: a PIN attempt is a secret too.
+    // Neither the digits nor (masked) the key presses are logged: a PIN attempt is a secret too.
     call.note(`login attempt ${attempt}: wrong PIN for box ${box.mailbox}`);
     await call.playback(PROMPT.failAuth);
+    // The rest of a PIN typed too slowly is not the start of the next attempt.
+    call.flushDigits();
   }
   call.note(`${VOICEMAIL_DEFAULTS.maxLoginAttempts} failed login attempts`);
   await call.playback(PROMPT.abort);
-  return undefined;
+  return box ? { box } : {};
 }
 
-/** Plays one folder's messages; each can be replayed, kept (moved to saved) or deleted. */
+/**
+ * Plays one folder's messages; each can be kept (moved to saved), replayed, skipped or deleted,
+ * and 0 keeps it and goes back to the main menu.
+ */
 async function listen(call: CallControl, box: Vmbox, folder: VoicemailFolder): Promise<void> {
   const store = call.voicemail!;
   const messages = store.list(call.account.id, box.id, folder);
   for (const [i, m] of messages.entries()) {
     await call.playback(PROMPT.messageNumber);
     await call.say(String(i + 1));
-    await messageMenu(call, m, folder);
+    if ((await messageMenu(call, m, folder)) === 'main_menu') return;
   }
   await call.playback(PROMPT.noMoreMessages);
 }
 
-async function messageMenu(call: CallControl, m: VoicemailMessage, folder: VoicemailFolder): Promise<void> {
+async function messageMenu(call: CallControl, m: VoicemailMessage, folder: VoicemailFolder): Promise<'next' | 'main_menu'> {
   const store = call.voicemail!;
   let play = true;
   for (let tries = 0; tries < VOICEMAIL_DEFAULTS.menuTries; ) {
@@ -96,24 +92,26 @@ async function messageMenu(call: CallControl, m: VoicemailMessage, folder: Voice
         call.flushDigits();
         continue;
       case KEYS.keep:
+      case KEYS.returnMain:
         if (folder !== 'saved') store.moveTo(m.id, 'saved');
-        call.note(`message ${m.id} kept (saved folder)`);
+        call.note(`message ${m.id} kept (saved folder)${key === KEYS.returnMain ? '; back to the main menu' : ''}`);
         await call.playback(PROMPT.saved);
-        return;
+        return key === KEYS.returnMain ? 'main_menu' : 'next';
       case KEYS.delete:
         store.moveTo(m.id, 'deleted');
         call.note(`message ${m.id} deleted`);
         await call.playback(PROMPT.deleted);
-        return;
+        return 'next';
       case KEYS.next:
         call.note(`message ${m.id} skipped (left in ${folder})`);
-        return;
+        return 'next';
       default:
-        if (call.gone) return;
+        if (call.gone) return 'next';
         tries++;
     }
   }
   call.note(`message ${m.id}: no choice, left in ${folder}`);
+  return 'next';
 }
 
 /**
@@ -126,8 +124,14 @@ export async function check(data: VoicemailData, call: CallControl, known?: Vmbo
   try {
     await call.answer();
     call.flushDigits();
-    box = await login(data, call, known ?? knownBox(data, call));
-    if (!box) return next.continue('_', 'no access to a box');
+    const result = await login(data, call, known ?? nodeBox(data, call));
+    box = result.box;
+    if (!result.access) {
+      // KAZOO sends the box's message-waiting update however the check ended.
+      if (box) noteMwi(call, box);
+      return next.continue('_', 'no access to a box');
+    }
+    box = result.access;
     if (!call.voicemail) {
       call.note('no voicemail store is configured: no messages to play');
       return next.continue('_', 'no voicemail store');

@@ -2,7 +2,7 @@ import type { CallControl, RecordResult } from '../../engine/call/call-control.t
 import { ChannelGoneError } from '../../engine/errors.ts';
 import { next, type Next } from '../../engine/executor/next.ts';
 import type { TemplateRenderer } from '../notification/renderer.ts';
-import { callerOwns, composeBox, maxMessages, maxMessageSeconds, operatorFlow } from './boxes.ts';
+import { callerOwns, maxMessages, maxMessageSeconds, nodeBox, operatorFlow } from './boxes.ts';
 import { greetingPrompts, instructionPrompts } from './greeting.ts';
 import { leaveMessage } from './new-message.ts';
 import { menuKey, playInterruptible } from './prompts.ts';
@@ -22,7 +22,7 @@ export interface ToCheck {
  */
 export async function compose(data: VoicemailData, call: CallControl, renderer: TemplateRenderer): Promise<Next | ToCheck> {
   await call.answer();
-  const box = composeBox(data, call);
+  const box = nodeBox(data, call);
   if (!box) {
     await call.playback(PROMPT.notAvailableNoVoicemail);
     return next.continue('_', 'no voicemail box for this call');
@@ -67,6 +67,7 @@ type Review = 'save' | 'rerecord' | 'operator';
 
 async function recordAndReview(data: VoicemailData, call: CallControl, box: Vmbox, renderer: TemplateRenderer): Promise<Next> {
   const limit = maxMessageSeconds(data, box);
+  const operator = operatorFlow(call, box);
   let pending: RecordResult | undefined;
   /** Set once the message is dealt with: a hangup during the goodbye prompts changes nothing. */
   let result: Next | undefined;
@@ -84,7 +85,7 @@ async function recordAndReview(data: VoicemailData, call: CallControl, box: Vmbo
       // Hanging up is how most callers leave a message: no review, it is kept.
       if (call.gone) return keep('caller hung up after recording');
       call.flushDigits(); // the key that ended the recording is not a menu choice
-      const choice = await review(call, pending);
+      const choice = await review(call, pending, operator !== undefined);
       if (call.gone) return keep('caller hung up during the review');
       if (choice === 'rerecord') {
         call.voicemail?.discardRecording(pending.path);
@@ -92,11 +93,10 @@ async function recordAndReview(data: VoicemailData, call: CallControl, box: Vmbo
         call.note('caller chose to record again');
         continue;
       }
-      if (choice === 'operator') {
-        const result = keep('caller pressed 0 after recording');
+      if (choice === 'operator' && operator) {
+        keep('caller pressed 0 after recording');
         await call.playback(PROMPT.saved);
-        const op = operatorFlow(call, box);
-        return op ? next.branch(op, 'message saved, then to the operator') : result;
+        return next.branch(operator, 'message saved, then to the operator');
       }
       const result = keep('caller saved the message');
       await call.playback(PROMPT.saved);
@@ -110,13 +110,16 @@ async function recordAndReview(data: VoicemailData, call: CallControl, box: Vmbo
   }
 }
 
-/** The review menu: 1 save, 2 listen, 3 record again, 0 operator; four empty or wrong tries save. */
-async function review(call: CallControl, rec: RecordResult): Promise<Review> {
+/**
+ * The review menu: 1 save, 2 listen, 3 record again, 0 operator (a wrong key when there is no
+ * operator callflow, as KAZOO's get_operator_callflow error is); four empty or wrong tries save.
+ */
+async function review(call: CallControl, rec: RecordResult, hasOperator: boolean): Promise<Review> {
   for (let tries = 0; tries < VOICEMAIL_DEFAULTS.menuTries; ) {
     const key = await menuKey(call, [PROMPT.reviewRecording]);
     if (key === KEYS.save) return 'save';
     if (key === KEYS.rerecord) return 'rerecord';
-    if (key === KEYS.operator) return 'operator';
+    if (key === KEYS.operator && hasOperator) return 'operator';
     if (key === KEYS.listen) {
       await call.playback(rec.path, { terminators: ALL_DTMF });
       call.flushDigits();

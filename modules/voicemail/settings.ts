@@ -28,9 +28,9 @@ export const KEYS = {
   hearSaved: '2',
   configure: '5',
   exit: '#',
-  // message menu
-  replay: '1',
-  keep: '2',
+  // message menu (KAZOO's post-playback keys)
+  keep: '1',
+  replay: '2',
   next: '6',
   delete: '7',
   returnMain: '0',
@@ -66,6 +66,7 @@ export const PROMPT = {
   messageMenu: 'vm-message_menu',
   deleted: 'vm-deleted',
   noMoreMessages: 'vm-no_more_messages',
+  invalidEntry: 'menu-invalid_entry',
   notConfigurable: 'vm-not_configurable',
   goodbye: 'vm-goodbye',
 } as const;
