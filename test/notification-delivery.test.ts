@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
-import { senderAlive, senderTag } from '../integrations/notify/sender-identity.ts';
+import { processAlive, processTag } from '../integrations/sqlite/process-identity.ts';
 import { cliAsync } from './support/cli.ts';
 import { runtimeFor } from './support/notify.ts';
 import { account, callflow, simulate, tempDir, writeJson } from './support/sim.ts';
@@ -117,13 +117,13 @@ describe('outbox delivery', () => {
     };
     const before = `${process.pid}:99:old`; // same pid, another start
     const legacy = `${process.pid}:old`; // same pid, written before starts were recorded
-    const ours = senderTag('live'); // a dispatcher of this very process
+    const ours = processTag('live'); // a dispatcher of this very process
     const parentStart = readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19];
     const parent = `${process.ppid}:${parentStart}:tok`; // another process, still running
     const recycled = `${process.ppid}:1:tok`; // its pid, but not its start: the claimer is gone
     const ids = [before, legacy, ours, parent, recycled].map((o, i) => claimed(o, `k${i}`));
-    expect([before, legacy, ours, parent, recycled].map(senderAlive)).toEqual([false, false, true, true, false]);
-    expect(store.recoverInterrupted(senderAlive)).toBe(3);
+    expect([before, legacy, ours, parent, recycled].map(processAlive)).toEqual([false, false, true, true, false]);
+    expect(store.recoverInterrupted(processAlive)).toBe(3);
     const status = (id: number) => store.list({ limit: 10 }).find((r) => r.id === id)!.status;
     expect(ids.map(status)).toEqual(['pending', 'pending', 'sending', 'sending', 'pending']);
   });

@@ -12,6 +12,7 @@ import { describeSettings, notificationSettings } from '../../integrations/notif
 import { startOutboxWorker } from '../../integrations/notify/worker-client.ts';
 import { renderTrace, summaryLine } from '../render-trace.ts';
 import { createProgress } from '../progress.ts';
+import { printable } from '../../engine/text.ts';
 
 export const simulateCommand: Command = {
   name: 'simulate',
@@ -46,7 +47,14 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
     const dbFile = dbPath(values, io.env);
     const db = openDatabase(dbFile);
     const writeback = WalWriteback.start(db);
-    const sink = new SqliteTraceSink(db, { groupCommit: positionals.length > 1 ? 100 : 1 });
+    // Batches of 20 or more show progress (a bar on a terminal, plain lines otherwise).
+    const progress = createProgress(io, { label: 'simulating', total: positionals.length, minTotal: 20 });
+    // Reported and counted: an execution the step log could not take is a failed run.
+    const sink = new SqliteTraceSink(db, {
+      groupCommit: positionals.length > 1 ? 100 : 1,
+      onWriteError: (id, outcome, problem) =>
+        progress.err(`step log: execution ${id} ${outcome === 'lost' ? 'not recorded' : 'recorded as incomplete'}: ${printable(problem)}`),
+    });
     const media = mediaDirs(dbFile);
     const voicemail = new SqliteVoicemailStore(db, media.voicemail);
     const logger = { info: (l: string) => io.err(l), warn: (l: string) => io.err(l) };
@@ -54,12 +62,23 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
     const notifications = await startOutboxWorker(db, { dbFile, notifications: settings }, logger);
     const ids: string[] = [];
     let failed = 0;
-    // Batches of 20 or more show progress (a bar on a terminal, plain lines otherwise).
-    const progress = createProgress(io, { label: 'simulating', total: positionals.length, minTotal: 20 });
+    let finished = 0;
+    // Ctrl-C (or a SIGTERM) stops the batch, not the process: no new scenario starts, the
+    // running ones finish, and every finished execution is written before the exit. A second
+    // signal kills at once, as usual.
+    let interrupted: NodeJS.Signals | undefined;
+    const stop = (signal: NodeJS.Signals): void => {
+      interrupted = signal;
+      progress.err(`${signal}: finishing the calls running and recording them (again to quit at once)`);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     try {
       await runBatch(positionals, { registry, validator: new SchemaValidator() }, { registry, sink, outbox: notifications.outbox, voicemail, recordingDir: media.recordings }, {
         concurrency,
+        stopped: () => interrupted !== undefined,
         onResult: (item) => {
+          finished++;
           progress.tick();
           for (const w of item.warnings) progress.err(`warning: ${w.toString()}`);
           if (!item.ok) {
@@ -72,8 +91,18 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
         },
       });
     } finally {
-      sink.flush();
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      sink.finish();
       progress.done();
+    }
+    failed += sink.writeFailures;
+    if (interrupted) {
+      io.err(`simulate: interrupted (${interrupted}) after ${finished} of ${positionals.length} scenarios; messages not yet delivered stay in the outbox`);
+      await notifications.worker.close();
+      await writeback.close();
+      db.close();
+      return interrupted === 'SIGINT' ? 130 : 143;
     }
     const delivery = await notifications.worker.drain(deliverTimeout * 1000);
     await notifications.worker.close();

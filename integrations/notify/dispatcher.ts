@@ -2,7 +2,7 @@ import type { Logger } from '../../engine/execution.ts';
 import { printable } from '../../engine/text.ts';
 import type { OutboundEmail, OutboundSms } from '../../engine/outbox.ts';
 import type { AttemptOutcome, OutboxRow, OutboxStore } from '../sqlite/outbox-store.ts';
-import { senderAlive, senderTag } from './sender-identity.ts';
+import { processAlive, processTag } from '../sqlite/process-identity.ts';
 import type { DeliveryResult, EmailTransport, SmsTransport } from './transport.ts';
 
 // Server replies and addresses go to a terminal: no control characters.
@@ -55,7 +55,7 @@ export class OutboxDispatcher {
   private closed = false;
   private readonly idle = new Set<() => void>();
   /** This dispatcher's name on the messages it claims. */
-  private readonly owner = senderTag(Math.random().toString(36).slice(2, 10));
+  private readonly owner = processTag(Math.random().toString(36).slice(2, 10));
 
   constructor(
     private readonly store: OutboxStore,
@@ -69,7 +69,7 @@ export class OutboxDispatcher {
   /** Resumes after a restart: interrupted sends go back to pending, and delivery starts. */
   start(): void {
     try {
-      const n = this.store.recoverInterrupted(senderAlive);
+      const n = this.store.recoverInterrupted(processAlive);
       if (n > 0) this.opts.logger?.warn(`outbox: ${n} message(s) were being sent when the last process stopped: retrying`);
     } catch (err) {
       this.opts.logger?.warn(`outbox: cannot recover interrupted sends yet: ${errText(err)}`);

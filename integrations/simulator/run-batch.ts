@@ -12,17 +12,18 @@ export type BatchItem =
  * Runs many scenarios, `concurrency` at a time (each on its own virtual clock, so they cannot
  * disturb one another). A scenario that fails to load is reported and the batch goes on.
  * Results are handed over as they finish and never kept, so memory does not grow with the batch.
+ * Once `stopped()` says so, no further scenario starts; the ones running finish.
  */
 export async function runBatch(
   files: readonly string[],
   ctx: LoadContext,
   deps: SimulationDeps,
-  opts: { concurrency: number; onResult: (item: BatchItem) => void },
+  opts: { concurrency: number; onResult: (item: BatchItem) => void; stopped?: () => boolean },
 ): Promise<void> {
   const cache: AccountCache = new Map();
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < files.length) {
+    while (next < files.length && !opts.stopped?.()) {
       const file = files[next++]!;
       const loaded = loadScenario(file, ctx, cache);
       if (!loaded.ok) {

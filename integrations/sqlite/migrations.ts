@@ -234,4 +234,13 @@ export const migrations: readonly Migration[] = [
       DROP INDEX outbox_by_after_delivery;
     `,
   },
+  {
+    version: 7,
+    name: 'a running execution names the process writing it',
+    sql: `
+      -- A writer starting up marks running executions incomplete only when the process named
+      -- here is gone: another live writer (serve, beside a simulate) keeps its own calls.
+      ALTER TABLE executions ADD COLUMN writer TEXT;
+    `,
+  },
 ];

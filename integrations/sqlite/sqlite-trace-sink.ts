@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { ExecutionEnd, ExecutionRows, ExecutionStart, TraceSink } from '../../engine/trace/rows.ts';
-import type { Db } from './open-database.ts';
+import { isBusy, type Db } from './open-database.ts';
+import { processAlive, processTag } from './process-identity.ts';
 import { RowWriter } from './row-writer.ts';
 
 export interface SinkOptions {
@@ -12,7 +13,13 @@ export interface SinkOptions {
    * meanwhile would make every later write here fail (SQLITE_BUSY_SNAPSHOT) and lose the group.
    */
   readonly groupCommit?: number;
+  /**
+   * Told of each execution that could not be written whole: `incomplete` when only its
+   * execution row could say so, `lost` when the database refused even that.
+   */
+  readonly onWriteError?: (executionId: string, outcome: 'incomplete' | 'lost', problem: string) => void;
 }
+
 
 interface Finished {
   readonly start: ExecutionStart;
@@ -37,10 +44,14 @@ const endValues = (e: ExecutionEnd): unknown[] =>
  * Writes the step log. `begin` records a `running` execution at once (visible to `trace list`
  * while the call is up); `commit` writes every row of the execution and its end in a single
  * transaction. If that transaction fails, the execution is marked `incomplete` with the reason,
- * and executions a crashed process left `running` are marked `incomplete` when a writer opens.
+ * and executions a crashed process left `running` are marked `incomplete` when a writer opens
+ * (those of a process still running, another writer on the same file, are left alone).
  */
 export class SqliteTraceSink implements TraceSink {
   private readonly group: number;
+  private readonly writer = processTag('trace');
+  private readonly onWriteError: NonNullable<SinkOptions['onWriteError']>;
+  private failures = 0;
   private readonly held: Finished[] = [];
   /** Executions begun (a `running` row exists) and not yet committed: id → seq. */
   private readonly begun = new Map<string, number>();
@@ -57,20 +68,25 @@ export class SqliteTraceSink implements TraceSink {
 
   constructor(db: Db, opts: SinkOptions = {}) {
     this.group = Math.max(1, opts.groupCommit ?? 1);
-    db.prepare(
-      `UPDATE executions SET status = 'incomplete', error = 'the process ended before this execution was recorded'
-       WHERE status = 'running'`,
-    ).run();
+    this.onWriteError = opts.onWriteError ?? (() => {});
+    const abandon = db.prepare(
+      `UPDATE executions SET status = 'incomplete', error = 'the process ended before this execution was recorded', writer = NULL
+       WHERE id = ? AND status = 'running'`,
+    );
+    for (const r of db.prepare(`SELECT id, writer FROM executions WHERE status = 'running'`).all() as { id: string; writer: string | null }[]) {
+      if (r.writer === null || !processAlive(r.writer)) abandon.run(r.id);
+    }
     const marks = (n: number): string => Array(n).fill('?').join(', ');
     this.insertRunning = db.prepare(
-      `INSERT INTO executions (${START_COLUMNS.join(', ')}, status) VALUES (${marks(START_COLUMNS.length)}, 'running')`,
+      `INSERT INTO executions (${START_COLUMNS.join(', ')}, writer, status) VALUES (${marks(START_COLUMNS.length)}, ?, 'running')`,
     );
     this.insertFinished = db.prepare(
       `INSERT INTO executions (${[...START_COLUMNS, ...END_COLUMNS].join(', ')})
        VALUES (${marks(START_COLUMNS.length + END_COLUMNS.length)})`,
     );
-    this.finishRunning = db.prepare(`UPDATE executions SET ${END_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`);
-    this.markIncomplete = db.prepare(`UPDATE executions SET status = 'incomplete', error = ? WHERE id = ?`);
+    // `writer` names the process of a running execution only: an ended one has none.
+    this.finishRunning = db.prepare(`UPDATE executions SET ${END_COLUMNS.map((c) => `${c} = ?`).join(', ')}, writer = NULL WHERE seq = ?`);
+    this.markIncomplete = db.prepare(`UPDATE executions SET status = 'incomplete', error = ?, writer = NULL WHERE id = ?`);
     this.steps = new RowWriter(db, 'steps', [
       'execution_seq', 'seq', 'ord', 'parent_seq', 'callflow_id', 'node_path', 'module', 'data', 'outcome',
       'requested_key', 'child_key', 'reason', 'started_at', 'ended_at', 'duration_ms', 'error_kind', 'error_message', 'notes',
@@ -100,7 +116,12 @@ export class SqliteTraceSink implements TraceSink {
 
   begin(start: ExecutionStart): void {
     if (this.group > 1) return;
-    this.begun.set(start.id, Number(this.insertRunning.run(startValues(start)).lastInsertRowid));
+    this.begun.set(start.id, Number(this.insertRunning.run([...startValues(start), this.writer]).lastInsertRowid));
+  }
+
+  /** Executions that could not be written whole since this sink opened. */
+  get writeFailures(): number {
+    return this.failures;
   }
 
   commit(start: ExecutionStart, end: ExecutionEnd, rows: ExecutionRows): void {
@@ -109,21 +130,39 @@ export class SqliteTraceSink implements TraceSink {
     if (this.held.length >= this.group) this.flush();
   }
 
-  /** Writes every held execution. One that cannot be written is marked incomplete; the others still land. */
+  /**
+   * Writes every held execution. One that cannot be written is marked incomplete; the others
+   * still land. While another process holds the write lock, they stay held for the next flush.
+   */
   flush(): void {
     const list = this.held.splice(0);
     if (list.length === 0) return;
     try {
       this.writeMany(list);
-    } catch {
+    } catch (err) {
+      if (isBusy(err)) {
+        this.held.unshift(...list);
+        return;
+      }
       for (const f of list) {
         try {
           this.commitOne(f);
         } catch {
-          // commitOne marked it incomplete.
+          // commitOne marked it incomplete and reported it.
         }
       }
     }
+  }
+
+  /** The last flush: whatever still cannot be written is reported, not kept. */
+  finish(): void {
+    this.flush();
+    for (const f of this.held.splice(0)) this.failed(f.start.id, 'lost', 'the database stayed locked by another process');
+  }
+
+  private failed(id: string, outcome: 'incomplete' | 'lost', problem: string): void {
+    this.failures++;
+    this.onWriteError(id, outcome, problem);
   }
 
   private commitOne(f: Finished): void {
@@ -131,11 +170,13 @@ export class SqliteTraceSink implements TraceSink {
       this.writeOne(f);
     } catch (err) {
       // Rolled back: no row of this execution is half there. Say so on the execution itself.
+      const problem = (err as Error).message;
       try {
-        if (!this.begun.has(f.start.id)) this.insertRunning.run(startValues(f.start));
-        this.markIncomplete.run(`step log write failed: ${(err as Error).message}`, f.start.id);
+        if (!this.begun.has(f.start.id)) this.insertRunning.run([...startValues(f.start), this.writer]);
+        this.markIncomplete.run(`step log write failed: ${problem}`, f.start.id);
+        this.failed(f.start.id, 'incomplete', problem);
       } catch {
-        // The database itself is unusable; the caller logs the original error.
+        this.failed(f.start.id, 'lost', problem);
       }
       throw err;
     } finally {

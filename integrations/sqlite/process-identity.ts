@@ -22,16 +22,17 @@ function ownStart(): string {
 }
 
 /**
- * The name a dispatcher puts on the messages it claims: "<pid>:<process start>:<token>". A pid
- * alone does not name a process for long: in a container every start is pid 1, so a restarted
- * engine would take the claims its killed predecessor left for its own and wait out their lease.
+ * The name a process puts on the rows it holds (outbox messages it is sending, executions it is
+ * running): "<pid>:<process start>:<token>". A pid alone does not name a process for long: in a
+ * container every start is pid 1, so a restarted engine would take what its killed predecessor
+ * left for its own.
  */
-export function senderTag(token: string): string {
+export function processTag(token: string): string {
   return `${process.pid}:${ownStart()}:${token}`;
 }
 
-/** Whether the process that claimed a message still runs on this machine. */
-export function senderAlive(owner: string): boolean {
+/** Whether the process a tag names still runs on this machine. */
+export function processAlive(owner: string): boolean {
   const [pidText, start, token] = owner.split(':');
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
