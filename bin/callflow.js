@@ -10,10 +10,28 @@
 import { register } from 'tsx/esm/api';
 
 register();
+
+// `callflow trace list | head -1`: the reader has what it wanted and closed the pipe. Stop there,
+// as a Unix tool killed by SIGPIPE would, but quietly and with 0, so that a script running with
+// `set -o pipefail` does not fail on it (Node ignores SIGPIPE and would print an EPIPE stack trace).
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+// Nobody reads the diagnostics any more, but stdout may still be wanted: stop writing to stderr
+// and carry on, so the output is complete and the exit code still tells whether the command worked.
+let stderrGone = false;
+process.stderr.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+  stderrGone = true;
+});
+
 const { main } = await import('../cli/main.ts');
 const code = await main(process.argv.slice(2), {
   out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
+  err: (line) => {
+    if (!stderrGone) process.stderr.write(line + '\n');
+  },
   env: process.env,
   isTty: Boolean(process.stdout.isTTY),
 });

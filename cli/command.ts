@@ -1,7 +1,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { UsageError } from '../engine/errors.ts';
+import { printable } from '../engine/text.ts';
 import { openDatabase, type Db } from '../integrations/sqlite/open-database.ts';
 
 export interface Io {
@@ -50,17 +51,58 @@ export function mediaDirs(dbFile: string): { recordings: string; voicemail: stri
   return { recordings: join(dir, 'recordings'), voicemail: join(dir, 'voicemail') };
 }
 
-/** The step log a command reads: it must exist already (a reader never creates one). */
+/**
+ * The step log a command reads: it must exist already (a reader never creates one). A --db that
+ * is not a step log is a usage error naming the file: SQLite's own words ("file is not a
+ * database", "disk I/O error" for a directory, "no such table") say neither which file nor why.
+ */
 export function openStepLog(values: Record<string, unknown>, env: NodeJS.ProcessEnv, opts: { readonly?: boolean } = {}): Db {
   const file = dbPath(values, env);
-  if (!existsSync(file)) throw new UsageError(`no step log at ${file} (run "callflow simulate" first, or give --db)`);
-  return openDatabase(file, opts);
+  if (!existsSync(file)) throw new UsageError(`no step log at ${printable(file)} (run "callflow simulate" first, or give --db)`);
+  refuseDirectory(file);
+  // Looked at read-only first: opening for writing would turn an empty SQLite file into a step
+  // log, and another program's database into a mix of both, by running the migrations.
+  let probe: Db | undefined;
+  try {
+    probe = openDatabase(file, { readonly: true });
+    const tables = probe
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('schema_migrations', 'executions')")
+      .all() as { name: string }[];
+    if (tables.length < 2) throw new UsageError(`${printable(file)}: not a callflow step log (it has no executions table)`);
+    if (opts.readonly) return probe;
+    probe.close();
+    probe = undefined;
+    return openDatabase(file, opts);
+  } catch (err) {
+    probe?.close();
+    throw stepLogError(file, err);
+  }
+}
+
+/** A directory given as the step log: SQLite would only say "disk I/O error" when first reading it. */
+export function refuseDirectory(file: string): void {
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${printable(file)}: is a directory, not a step log`);
+}
+
+/**
+ * SQLite's error on opening or first reading `file`, as a usage error naming the file when it
+ * means the file is not a step log; any other error (a lock, a full disk) is returned unchanged.
+ */
+export function stepLogError(file: string, err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  const reason = printable((err instanceof Error ? err.message : String(err)).split('\n')[0]);
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return new UsageError(`${printable(file)}: not a callflow step log (${reason})`);
+  if (code === 'SQLITE_CANTOPEN') return new UsageError(`${printable(file)}: cannot open the step log (${reason})`);
+  return err;
 }
 
 /** The one message id a command takes (`12` or `#12`, as lists print them). */
 export function messageIdArg(command: string, positionals: readonly string[]): number {
   if (positionals.length !== 1 || !/^#?\d+$/.test(positionals[0]!)) throw new UsageError(`${command}: give one message id`);
-  return Number(positionals[0]!.replace('#', ''));
+  const id = Number(positionals[0]!.replace('#', ''));
+  // Past 2^53 a number is rounded, so a long id would silently name another message.
+  if (!Number.isSafeInteger(id)) throw new UsageError(`${command}: message id ${printable(positionals[0])} is too large (ids go up to ${Number.MAX_SAFE_INTEGER})`);
+  return id;
 }
 
 /** An option limited to a few values: undefined when absent, else one of `allowed`. */
@@ -70,9 +112,17 @@ export function oneOf<T extends string>(command: string, name: string, v: unknow
   return v as T;
 }
 
-export function positiveInt(name: string, v: unknown, fallback: number): number {
+/** The longest wait, in seconds, a single setTimeout can make: Node fires a longer one after 1 ms. */
+export const MAX_TIMER_S = Math.floor(0x7fffffff / 1000);
+
+/**
+ * A whole-number option from 1 to `max`. Safe integers only: 1e20 passes Number.isInteger but
+ * is no longer exact, and SQLite refuses it as a LIMIT ("datatype mismatch").
+ */
+export function positiveInt(name: string, v: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number (got "${String(v)}")`);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number (got "${printable(v)}")`);
+  if (!Number.isSafeInteger(n) || n > max) throw new UsageError(`--${name} must be at most ${max} (got "${printable(v)}")`);
   return n;
 }

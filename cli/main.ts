@@ -74,7 +74,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return await cmd.run(args, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`callflow ${err.message}`);
+      // Helpers shared by commands (a flag's value, the step log) do not know which one called them.
+      io.err(`callflow ${err.message.startsWith(`${cmd.name}:`) ? err.message : `${cmd.name}: ${err.message}`}`);
       return 2;
     }
     if (err instanceof EngineError) {

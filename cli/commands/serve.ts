@@ -18,7 +18,7 @@ import { WalWriteback } from '../../integrations/sqlite/wal-writeback.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
 import { createRegistry } from '../../modules/index.ts';
-import { dbPath, flagOrEnv, mediaDirs, positiveInt, type Command } from '../command.ts';
+import { dbPath, flagOrEnv, MAX_TIMER_S, mediaDirs, positiveInt, type Command } from '../command.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -70,7 +70,7 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     const soundTemplate = flagOrEnv(values['sound-template'], io.env.CALLFLOW_SOUND_TEMPLATE);
     const soundProblem = soundTemplate === undefined ? undefined : soundTemplateProblem(soundTemplate);
     if (soundProblem) throw new UsageError(`serve: --sound-template ${soundProblem} (got "${soundTemplate}")`);
-    const drainS = positiveInt('drain-timeout', values['drain-timeout'], 60);
+    const drainS = positiveInt('drain-timeout', values['drain-timeout'], 60, MAX_TIMER_S);
     const templateProblem = legTemplate === undefined ? undefined : legTemplateProblem(legTemplate);
     if (templateProblem) throw new UsageError(`serve: --leg-template "${legTemplate}": ${templateProblem}`);
 

@@ -3,7 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import { UsageError } from '../../engine/errors.ts';
 import { openDatabase, type Db } from '../../integrations/sqlite/open-database.ts';
 import { shortId, type ExecutionRecord } from '../../integrations/sqlite/trace-queries.ts';
-import { dbPath, positiveInt, type Command, type Io } from '../command.ts';
+import { dbPath, positiveInt, refuseDirectory, stepLogError, type Command, type Io } from '../command.ts';
 import { printable, seconds, summaryLine } from '../render-trace.ts';
 
 /** How often the step log is read for new rows. */
@@ -226,17 +226,18 @@ Stops cleanly on Ctrl-C (SIGINT) or SIGTERM, exit code 0.
           // Wait for the file and its schema (a writer may be creating it right now).
           try {
             if (existsSync(file)) {
+              refuseDirectory(file);
               db ??= openDatabase(file, { readonly: true });
               follower = new StepLogFollower(db, fromStart, emit);
             }
           } catch (err) {
-            if (!missingSchema(err)) throw err;
+            if (!missingSchema(err)) throw stepLogError(file, err);
             db?.close();
             db = undefined;
             fromStart = true;
           }
           if (!follower) {
-            if (!waitingSaid) io.err(`trace tail: waiting for a step log at ${file}`);
+            if (!waitingSaid) io.err(`trace tail: waiting for a step log at ${printable(file)}`);
             waitingSaid = true;
             fromStart = true;
             await sleep(TAIL_POLL_MS);

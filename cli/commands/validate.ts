@@ -4,6 +4,7 @@ import { UsageError } from '../../engine/errors.ts';
 import { createRegistry } from '../../modules/index.ts';
 import { loadScenario } from '../../integrations/simulator/load-scenario.ts';
 import type { Command } from '../command.ts';
+import { printable } from '../../engine/text.ts';
 
 type Kind = 'account bundle' | 'callflow' | 'scenario';
 
@@ -32,7 +33,8 @@ are warnings (KAZOO skips them at run time). Exits 1 if any file has an error.`,
     for (const file of positionals) {
       const read = readJsonFile(file);
       if (!read.ok) {
-        io.err(read.error.message);
+        // Every line below quotes file names or values from the documents: one line each, inert.
+        io.err(printable(read.error.message));
         failed++;
         continue;
       }
@@ -42,14 +44,14 @@ are warnings (KAZOO skips them at run time). Exits 1 if any file has an error.`,
       else if (kind === 'callflow') result = checkCallflow(read.value, file, '', ctx);
       else if (kind === 'scenario') result = loadScenario(file, ctx);
       else {
-        io.err(`${file}: /: not a callflow ("flow"), an account bundle ("account") or a scenario ("call")`);
+        io.err(`${printable(file)}: /: not a callflow ("flow"), an account bundle ("account") or a scenario ("call")`);
         failed++;
         continue;
       }
-      for (const w of result.warnings) io.err(`warning: ${w.toString()}`);
-      if (result.ok) io.out(`ok: ${file} (${kind})`);
+      for (const w of result.warnings) io.err(`warning: ${printable(w.toString())}`);
+      if (result.ok) io.out(`ok: ${printable(file)} (${kind})`);
       else {
-        for (const e of result.errors) io.err(e.message);
+        for (const e of result.errors) io.err(printable(e.message));
         failed++;
       }
     }

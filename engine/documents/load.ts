@@ -7,6 +7,7 @@ import { revisionHash } from './hash.ts';
 import { joinPointer } from './pointer.ts';
 import type { SchemaValidator } from './validator.ts';
 import { compilePattern } from '../routing.ts';
+import { printable } from '../text.ts';
 
 /** A path written in a document: relative to that document's folder, unless absolute. */
 export const besideFile = (documentFile: string, p: string): string => (isAbsolute(p) ? p : join(dirname(documentFile), p));
@@ -48,15 +49,131 @@ export function readJsonFile(file: string): { ok: true; value: unknown } | { ok:
   }
 }
 
+// JSON.parse's messages quote the raw text when they give no position ("Unexpected token 'h',
+// "hi\n\u001b]0;..." is not valid JSON"), and a file's bytes must never reach the terminal, so
+// the place and the reason are found by scanning the text here; V8's message is only a fallback.
 function jsonErrorPlace(text: string, err: unknown): string {
+  const found = firstJsonError(text);
+  if (found) {
+    const before = text.slice(0, found.at);
+    const line = before.split('\n').length;
+    const col = found.at - before.lastIndexOf('\n');
+    return `${found.reason} at line ${line} column ${col}`;
+  }
   const msg = err instanceof Error ? err.message : String(err);
-  const m = /position (\d+)/.exec(msg);
-  if (!m) return msg;
-  const pos = Number(m[1]);
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  const col = pos - before.lastIndexOf('\n');
-  return `${msg.replace(/ in JSON at position \d+.*$/, '')} at line ${line} column ${col}`;
+  return printable(msg.replace(/,? *"[\s\S]*$/, '').replace(/ in JSON at position \d+.*$/, ''));
+}
+
+/**
+ * A character as an error message may show it: itself if visible, else its code point, so a
+ * control character cannot act on the terminal and a byte order mark or space is not invisible.
+ */
+function shown(text: string, at: number): string {
+  if (at >= text.length) return 'the end of the file';
+  const cp = text.codePointAt(at)!;
+  const ch = String.fromCodePoint(cp);
+  return /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch) && printable(ch) === ch ? `'${ch}'` : `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+class JsonSyntax {
+  constructor(
+    readonly at: number,
+    readonly reason: string,
+  ) {}
+}
+
+/**
+ * Where JSON text first breaks RFC 8259, and why; undefined if it does not (or nests too deeply to
+ * scan). Only called once JSON.parse has failed, so it needs to be exact about the place, not fast.
+ */
+function firstJsonError(text: string): { at: number; reason: string } | undefined {
+  let i = 0;
+  const fail = (reason: string, at = i): never => {
+    throw new JsonSyntax(at, at >= text.length ? 'unexpected end of file' : reason);
+  };
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const need = (ch: string, what: string): void => {
+    if (text[i] !== ch) fail(`expected ${what}, found ${shown(text, i)}`);
+    i++;
+  };
+  const string = (): void => {
+    i++;
+    for (;;) {
+      if (i >= text.length) fail('unexpected end of file');
+      const c = text.charCodeAt(i);
+      if (c === 0x22) return void i++;
+      if (c < 0x20) fail(`control character ${shown(text, i)} in a string (write it escaped)`);
+      if (c === 0x5c) {
+        i++;
+        if (i >= text.length) fail('unexpected end of file');
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail('bad \\u escape in a string', i - 1);
+          i += 5;
+        } else if ('"\\/bfnrt'.includes(text[i]!)) i++;
+        else fail(`bad escape in a string: backslash then ${shown(text, i)}`, i - 1);
+      } else i++;
+    }
+  };
+  const value = (): void => {
+    ws();
+    if (i >= text.length) fail('unexpected end of file');
+    const c = text[i]!;
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail(`expected a property name in double quotes, found ${shown(text, i)}`);
+        string();
+        ws();
+        need(':', "':' after a property name");
+        value();
+        ws();
+        if (text[i] === '}') return void i++;
+        need(',', "',' or '}' after a property value");
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ']') return void i++;
+        need(',', "',' or ']' after an array element");
+      }
+    }
+    if (c === '"') return string();
+    if (c === '-' || (c >= '0' && c <= '9')) {
+      const m = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+      m.lastIndex = i;
+      const num = m.exec(text);
+      const end = i + (num?.[0].length ?? 0);
+      // The pattern stops where a valid number does, so "01", "1." and "1e" leave a digit, dot or e.
+      if (!num || /[.eE0-9]/.test(text[end] ?? '')) fail('invalid number');
+      i = end;
+      return;
+    }
+    for (const word of ['true', 'false', 'null']) {
+      if (text.startsWith(word, i)) return void (i += word.length);
+    }
+    fail(`unexpected character ${shown(text, i)}`);
+  };
+  try {
+    ws();
+    if (i >= text.length) return { at: i, reason: 'empty file' };
+    value();
+    ws();
+    if (i < text.length) fail(`unexpected ${shown(text, i)} after the JSON value`);
+    return undefined;
+  } catch (e) {
+    if (e instanceof JsonSyntax) return { at: e.at, reason: e.reason };
+    return undefined;
+  }
 }
 
 /**
