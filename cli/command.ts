@@ -126,3 +126,7 @@ export function positiveInt(name: string, v: unknown, fallback: number, max = Nu
   if (!Number.isSafeInteger(n) || n > max) throw new UsageError(`--${name} must be at most ${max} (got "${printable(v)}")`);
   return n;
 }
+
+/** The line a command prints for an execution its step log could not take (SinkOptions.onWriteError). */
+export const stepLogWriteFailure = (id: string, outcome: 'incomplete' | 'lost', problem: string): string =>
+  `step log: execution ${id} ${outcome === 'lost' ? 'not recorded' : 'recorded as incomplete'}: ${printable(problem)}`;

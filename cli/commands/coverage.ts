@@ -15,7 +15,7 @@ import {
 import { runBatch } from '../../integrations/simulator/run-batch.ts';
 import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
-import { dbPath, type Command } from '../command.ts';
+import { dbPath, stepLogWriteFailure, type Command } from '../command.ts';
 import { createProgress } from '../progress.ts';
 import { printable } from '../render-trace.ts';
 
@@ -224,14 +224,14 @@ complete; 2 for a usage error. Progress goes to stderr.`,
     };
 
     const cf = loadCallflowFile(callflowFile, ctx);
-    for (const w of cf.warnings) warn(`warning: ${w.toString()}`);
+    for (const w of cf.warnings) warn(`warning: ${printable(w.toString())}`);
     if (!cf.ok) {
-      for (const e of cf.errors) io.err(e.message);
+      for (const e of cf.errors) io.err(printable(e.message));
       return 1;
     }
     const callflow = cf.value;
     const checked = scenariosForCallflow(callflow, scenarioFiles, ctx);
-    for (const w of checked.warnings) warn(`warning: ${w.toString()}`);
+    for (const w of checked.warnings) warn(`warning: ${printable(w.toString())}`);
     for (const p of checked.problems) io.err(p.message);
     let failed = checked.problems.length > 0;
     if (checked.runnable.length === 0) {
@@ -242,14 +242,20 @@ complete; 2 for a usage error. Progress goes to stderr.`,
     const db = openDatabase(dbPath(values, io.env));
     const ids: string[] = [];
     try {
-      const sink = new SqliteTraceSink(db, { groupCommit: checked.runnable.length > 1 ? 100 : 1 });
+      const sink = new SqliteTraceSink(db, {
+        groupCommit: checked.runnable.length > 1 ? 100 : 1,
+        onWriteError: (id, outcome, problem) => {
+          failed = true;
+          io.err(stepLogWriteFailure(id, outcome, problem));
+        },
+      });
       const progress = createProgress(io, { label: 'simulating', total: checked.runnable.length });
       try {
         await runBatch(checked.runnable, ctx, { registry, sink }, {
           concurrency: 16,
           onResult: (item) => {
             for (const w of item.warnings) {
-              const line = `warning: ${w.toString()}`;
+              const line = `warning: ${printable(w.toString())}`;
               if (!shown.has(line)) {
                 shown.add(line);
                 progress.err(line);
@@ -257,7 +263,7 @@ complete; 2 for a usage error. Progress goes to stderr.`,
             }
             if (!item.ok) {
               failed = true;
-              for (const e of item.errors) progress.err(e.message);
+              for (const e of item.errors) progress.err(printable(e.message));
             } else {
               ids.push(item.summary.id);
               if (item.summary.status !== 'completed') {
@@ -272,7 +278,7 @@ complete; 2 for a usage error. Progress goes to stderr.`,
           },
         });
       } finally {
-        sink.flush();
+        sink.finish();
         progress.done();
       }
 

@@ -7,7 +7,7 @@ import { WalWriteback } from '../../integrations/sqlite/wal-writeback.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
 import { findExecution, loadExecution } from '../../integrations/sqlite/trace-queries.ts';
-import { dbPath, mediaDirs, positiveInt, type Command } from '../command.ts';
+import { dbPath, mediaDirs, positiveInt, stepLogWriteFailure, type Command } from '../command.ts';
 import { describeSettings, notificationSettings } from '../../integrations/notify/config.ts';
 import { startOutboxWorker } from '../../integrations/notify/worker-client.ts';
 import { renderTrace, summaryLine } from '../render-trace.ts';
@@ -52,8 +52,7 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
     // Reported and counted: an execution the step log could not take is a failed run.
     const sink = new SqliteTraceSink(db, {
       groupCommit: positionals.length > 1 ? 100 : 1,
-      onWriteError: (id, outcome, problem) =>
-        progress.err(`step log: execution ${id} ${outcome === 'lost' ? 'not recorded' : 'recorded as incomplete'}: ${printable(problem)}`),
+      onWriteError: (id, outcome, problem) => progress.err(stepLogWriteFailure(id, outcome, problem)),
     });
     const media = mediaDirs(dbFile);
     const voicemail = new SqliteVoicemailStore(db, media.voicemail);
@@ -80,10 +79,11 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
         onResult: (item) => {
           finished++;
           progress.tick();
-          for (const w of item.warnings) progress.err(`warning: ${w.toString()}`);
+          // Messages quote values from the documents: printed inert.
+          for (const w of item.warnings) progress.err(`warning: ${printable(w.toString())}`);
           if (!item.ok) {
             failed++;
-            for (const e of item.errors) progress.err(e.message);
+            for (const e of item.errors) progress.err(printable(e.message));
             return;
           }
           if (item.summary.status !== 'completed') failed++;
