@@ -19,6 +19,15 @@ const clock = new SystemClock();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const info = { callId: 'c1', callerNumber: '1', callerName: 'x', calleeNumber: '2', captureGroups: {} };
 
+/** A started Call on a switch that accepts every command; `emit` plays the switch's events. */
+function callOnQuietSwitch(): { call: Call; emit: (e: ChannelEvent) => void } {
+  let listener: (e: ChannelEvent) => void = () => {};
+  const sw: Switch = { subscribe: (_u, l) => ((listener = l), () => {}), execute: async () => ({ ok: true }) };
+  const call = new Call(info, { sw, clock, ids: new RandomIds(), trace: new ExecutionTrace(clock), account: { id: 'a' } as never, recordingDir: '/tmp', executionId: 'e', startedAt: 0 });
+  call.start({ onHungUp() {}, onDestroyed() {} });
+  return { call, emit: (e) => listener(e) };
+}
+
 describe('call control never leaves a rejection unhandled', () => {
   it('the channel destroyed while a command waits for its acknowledgement', async () => {
     let listener: (e: ChannelEvent) => void = () => {};
@@ -53,13 +62,10 @@ describe('call control never leaves a rejection unhandled', () => {
 
 describe('who hung up, as a real switch reports it', () => {
   it("FreeSWITCH's caller disposition arrives only with CHANNEL_HANGUP_COMPLETE: still the caller", async () => {
-    let listener: (e: ChannelEvent) => void = () => {};
-    const sw: Switch = { subscribe: (_u, l) => ((listener = l), () => {}), execute: async () => ({ ok: true }) };
-    const call = new Call(info, { sw, clock, ids: new RandomIds(), trace: new ExecutionTrace(clock), account: { id: 'a' } as never, recordingDir: '/tmp', executionId: 'e', startedAt: 0 });
-    call.start({ onHungUp() {}, onDestroyed() {} });
-    listener({ name: 'CHANNEL_ANSWER', uuid: 'c1', headers: {} });
-    listener({ name: 'CHANNEL_HANGUP', uuid: 'c1', headers: { 'Hangup-Cause': 'NORMAL_CLEARING' } });
-    listener({ name: 'CHANNEL_HANGUP_COMPLETE', uuid: 'c1', headers: { 'Hangup-Cause': 'NORMAL_CLEARING', variable_sip_hangup_disposition: 'recv_bye' } });
+    const { call, emit } = callOnQuietSwitch();
+    emit({ name: 'CHANNEL_ANSWER', uuid: 'c1', headers: {} });
+    emit({ name: 'CHANNEL_HANGUP', uuid: 'c1', headers: { 'Hangup-Cause': 'NORMAL_CLEARING' } });
+    emit({ name: 'CHANNEL_HANGUP_COMPLETE', uuid: 'c1', headers: { 'Hangup-Cause': 'NORMAL_CLEARING', variable_sip_hangup_disposition: 'recv_bye' } });
     await sleep(5);
     expect(call.currentState().hangupBy).toBe('caller');
     call.stop();
@@ -68,12 +74,9 @@ describe('who hung up, as a real switch reports it', () => {
 
 describe("KAZOO's hangup_info for a channel that ended without saying how", () => {
   it('a dropped socket (CHANNEL_DISCONNECTED, no cause): UNSPECIFIED, sip:600', async () => {
-    let listener: (e: ChannelEvent) => void = () => {};
-    const sw: Switch = { subscribe: (_u, l) => ((listener = l), () => {}), execute: async () => ({ ok: true }) };
-    const call = new Call(info, { sw, clock, ids: new RandomIds(), trace: new ExecutionTrace(clock), account: { id: 'a' } as never, recordingDir: '/tmp', executionId: 'e', startedAt: 0 });
-    call.start({ onHungUp() {}, onDestroyed() {} });
+    const { call, emit } = callOnQuietSwitch();
     expect(call.currentState().hangup).toBeUndefined();
-    listener({ name: 'CHANNEL_DISCONNECTED', uuid: 'c1', headers: { 'X-Callflow-Disconnect-Reason': 'socket closed' } });
+    emit({ name: 'CHANNEL_DISCONNECTED', uuid: 'c1', headers: { 'X-Callflow-Disconnect-Reason': 'socket closed' } });
     expect(call.currentState().hangup).toEqual({ disposition: null, cause: 'UNSPECIFIED', code: 'sip:600' });
     call.stop();
   });
