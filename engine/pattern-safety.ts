@@ -1,28 +1,36 @@
 /**
- * Whether a regular expression repeats a group that itself matches a variable length, without
- * bound or more than a few times, as in `(\d+)+`, `(\d*)*`, `(\d{2,5})+` or `(\d{1,3}){2,20}`.
- * JavaScript's backtracking engine may take exponential time on such a pattern when a number
- * almost matches (it tries every way to cut the number into repetitions): a 30-character number
- * can stall the process for seconds, and every other call with it. A purely syntactic check, read
- * as JavaScript reads a pattern: it also refuses the rare harmless form whose repetitions cannot
- * overlap (`(\d+,)+`), which can always be written without the nesting. It looks at quantifiers
- * only: alternatives of one character each (`(\d|\*|#)+`) are common in dial patterns and
- * harmless, and overlapping alternatives (`(1|12)+`) are left to the author.
+ * Why a regular expression could stall the process on a long dialled number, or undefined.
+ * JavaScript's backtracking engine tries every way to cut a number that almost matches among the
+ * pattern's variable-length pieces: a group of variable length repeated without bound
+ * (`(\d+)+`, `(\d{2,5})+`) takes exponential time, and n pieces in all take time like
+ * length^n: `((\d+){3}){3}` is 9 of them, `(\d+){3}(\d+){3}` 6, and either takes seconds on a
+ * 30 to 60 digit number. So this refuses a variable-length group repeated more than 3 times in
+ * all (nested quantifiers multiply), and more than 4 variable-length pieces in all, each counted
+ * as often as it can repeat. A purely syntactic check, read as JavaScript reads a pattern: it
+ * also refuses the rare harmless form whose repetitions cannot overlap (`(\d+,)+`), which can
+ * always be written without the nesting. It looks at quantifiers only: alternatives of one
+ * character each (`(\d|\*|#)+`) are common in dial patterns and harmless, and overlapping
+ * alternatives (`(1|12)+`) are left to the author.
  */
-export function hasNestedRepetition(source: string): boolean {
-  // For each open group: whether something inside it matches a variable length, and whether the
-  // group is a lookaround (zero-width, whatever it contains).
-  const open: { variable: boolean; lookaround: boolean }[] = [];
-  // Whether the atom just read is a group of variable length.
-  let variableGroup = false;
+export function stallRisk(source: string): string | undefined {
+  // Per open group (the first is the whole pattern): whether it matches a variable length; the
+  // most times a variable-length group inside it repeats (`reps`); its variable-length pieces,
+  // weighted by their repetitions (`pieces`); whether it is a lookaround, which is zero-width
+  // and never backtracked into, so what it holds costs nothing outside it.
+  type Frame = { variable: boolean; reps: number; pieces: number; lookaround: boolean };
+  const open: Frame[] = [{ variable: false, reps: 0, pieces: 0, lookaround: false }];
+  // The group just closed, while a quantifier may still follow it.
+  let group: Frame | undefined;
   // Whether the last thing read was a quantifier (a `?` after one makes it lazy, nothing more).
   let afterQuantifier = false;
   let i = 0;
   while (i < source.length) {
     const c = source[i]!;
+    const top = open[open.length - 1]!;
     if (c === '\\') {
       i += 2;
-      variableGroup = afterQuantifier = false;
+      group = undefined;
+      afterQuantifier = false;
       continue;
     }
     if (c === '[') {
@@ -30,21 +38,30 @@ export function hasNestedRepetition(source: string): boolean {
       i++;
       while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
       i++;
-      variableGroup = afterQuantifier = false;
+      group = undefined;
+      afterQuantifier = false;
       continue;
     }
     if (c === '(') {
       // `(?:`, `(?=`, `(?!`, `(?<=`, `(?<!`, `(?<name>`, `(?P<name>`: the group's kind, not a quantifier.
       const kind = /^\(\?(?::|=|!|<=|<!|P?<[A-Za-z_$][A-Za-z0-9_$]*>)/.exec(source.slice(i));
-      open.push({ variable: false, lookaround: kind !== null && /^\(\?(=|!|<=|<!)$/.test(kind[0]) });
+      open.push({ variable: false, reps: 0, pieces: 0, lookaround: kind !== null && /^\(\?(=|!|<=|<!)$/.test(kind[0]) });
       i += kind ? kind[0].length : 1;
-      variableGroup = afterQuantifier = false;
+      group = undefined;
+      afterQuantifier = false;
       continue;
     }
-    if (c === ')') {
-      const group = open.pop();
-      variableGroup = group !== undefined && !group.lookaround && group.variable;
-      if (variableGroup && open.length > 0) open[open.length - 1]!.variable = true;
+    if (c === ')' && open.length > 1) {
+      group = open.pop()!;
+      const parent = open[open.length - 1]!;
+      if (group.lookaround) group = undefined;
+      else {
+        if (group.variable) {
+          parent.variable = true;
+          parent.reps = Math.max(parent.reps, Math.max(1, group.reps));
+        }
+        parent.pieces += group.pieces;
+      }
       afterQuantifier = false;
       i++;
       continue;
@@ -54,19 +71,38 @@ export function hasNestedRepetition(source: string): boolean {
     if (isQuantifier && !(c === '?' && afterQuantifier)) {
       const max = braces ? (braces[2] === undefined ? Number(braces[1]) : braces[3] === '' ? Infinity : Number(braces[3])) : c === '?' ? 1 : Infinity;
       const variable = !braces || (braces[2] !== undefined && braces[3] !== braces[1]);
-      // A few repetitions of a variable-length group cost a few nested loops; more are exponential.
-      if (max > MAX_SAFE_REPEATS && variableGroup) return true;
-      if (variable && open.length > 0) open[open.length - 1]!.variable = true;
+      if (group?.variable) {
+        // Each repetition of the group repeats every variable-length group inside it.
+        const reps = max * Math.max(1, group.reps);
+        if (reps > MAX_SAFE_REPEATS) return NESTED;
+        top.reps = Math.max(top.reps, reps);
+        // Its pieces were counted once when it closed.
+        top.pieces += group.pieces * (max - 1);
+      }
+      if (variable) {
+        top.variable = true;
+        top.pieces++;
+      }
       i += braces ? braces[0].length : 1;
-      variableGroup = false;
+      group = undefined;
       afterQuantifier = true;
       continue;
     }
     i++;
-    variableGroup = afterQuantifier = false;
+    group = undefined;
+    afterQuantifier = false;
   }
-  return false;
+  return open[0]!.pieces > MAX_PIECES ? TOO_MANY_PIECES : undefined;
 }
 
 /** How many times a variable-length group may repeat: (\d+){3} tries n² cuts of an n-digit number. */
 const MAX_SAFE_REPEATS = 3;
+/**
+ * Variable-length pieces a pattern may hold: on a 64-digit number (the longest routing matches
+ * against patterns) 4 take milliseconds, 5 a tenth of a second, 6 over a second. Dial patterns
+ * need 2 at most (`^\+?1?(\d{10})$`).
+ */
+const MAX_PIECES = 4;
+
+const NESTED = `a group of variable length is repeated without bound or more than ${MAX_SAFE_REPEATS} times in all (like (\\d+)+, (\\d{1,3}){2,20} or ((\\d+){2}){2}): matching a long number can take exponential time; write it without the nesting`;
+const TOO_MANY_PIECES = `more than ${MAX_PIECES} variable-length pieces, each counted as often as it can repeat (like (\\d+){3}\\d*\\d*): matching a long number can take seconds; write it with fewer`;

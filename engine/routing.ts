@@ -1,5 +1,5 @@
 import type { LoadedCallflow } from './documents/types.ts';
-import { hasNestedRepetition } from './pattern-safety.ts';
+import { stallRisk } from './pattern-safety.ts';
 
 export interface RouteMatch {
   /** How the number matched: exact number, pattern, or the account's `no_match` callflow. */
@@ -20,11 +20,13 @@ export function compilePattern(pattern: string): { ok: true; re: RegExp } | { ok
   } catch (err) {
     return { ok: false, problem: `invalid regular expression: ${(err as Error).message}` };
   }
-  if (hasNestedRepetition(pattern)) {
-    return { ok: false, problem: 'a group of variable length is repeated without bound or more than 3 times (like (\\d+)+ or (\\d{1,3}){2,20}): matching a long number can take exponential time; write it without the nesting' };
-  }
+  const risk = stallRisk(pattern);
+  if (risk !== undefined) return { ok: false, problem: risk };
   return { ok: true, re };
 }
+
+/** The longest dialled number matched against patterns (E.164 allows 15 digits). */
+const MAX_PATTERN_INPUT = 64;
 
 /**
  * Routes a dialled number as KAZOO's cf_flow does: exact number, then every pattern (the one
@@ -33,14 +35,17 @@ export function compilePattern(pattern: string): { ok: true; re: RegExp } | { ok
  */
 export class Router {
   private readonly byNumber = new Map<string, LoadedCallflow>();
-  private readonly patterns: { re: RegExp; source: string; callflow: LoadedCallflow }[] = [];
+  private readonly patterns: { re: RegExp; hasGroups: boolean; source: string; callflow: LoadedCallflow }[] = [];
 
   constructor(callflows: readonly LoadedCallflow[]) {
     for (const cf of callflows) {
       for (const n of cf.doc.numbers) if (!this.byNumber.has(n)) this.byNumber.set(n, cf);
       for (const p of cf.doc.patterns) {
         const c = compilePattern(p);
-        if (c.ok) this.patterns.push({ re: c.re, source: p, callflow: cf });
+        // KAZOO decides at compile time whether a pattern has groups: one whose groups all sat
+        // out a match still scores by them, not by its whole match. (`|` lets any pattern match
+        // "", so exec yields an entry per group.)
+        if (c.ok) this.patterns.push({ re: c.re, hasGroups: new RegExp(c.re.source + '|').exec('')!.length > 1, source: p, callflow: cf });
       }
     }
   }
@@ -50,17 +55,20 @@ export class Router {
     if (exact) return { by: 'number', callflow: exact, captureGroups: {} };
 
     let best: { match: RegExpExecArray; capture: string; source: string; callflow: LoadedCallflow } | undefined;
-    for (const p of this.patterns) {
+    // Patterns are bounded against stalling (pattern-safety.ts), but a few pieces still cost a
+    // power of the number's length; no dialled number is this long, so a longer one (from a
+    // careless or hostile peer) skips the patterns rather than risk a polynomial blow-up.
+    const patterns = number.length > MAX_PATTERN_INPUT ? [] : this.patterns;
+    for (const p of patterns) {
       const m = p.re.exec(number);
       if (!m) continue;
-      const groups = m.slice(1).filter((g): g is string => typeof g === 'string');
-      const capture = groups.length === 0 ? m[0] : groups.reduce((a, b) => (b.length > a.length ? b : a), '');
+      const capture = p.hasGroups ? m.slice(1).reduce<string>((a, b = '') => (b.length > a.length ? b : a), '') : m[0];
       if (!best || capture.length > best.capture.length) best = { match: m, capture, source: p.source, callflow: p.callflow };
     }
     if (best) {
       const named: Record<string, string> = {};
       for (const [k, v] of Object.entries(best.match.groups ?? {})) if (v !== undefined) named[k] = v;
-      return { by: 'pattern', callflow: best.callflow, pattern: best.source, captureGroup: best.capture, captureGroups: named };
+      return { by: 'pattern', callflow: best.callflow, pattern: best.source, ...(best.capture !== '' ? { captureGroup: best.capture } : {}), captureGroups: named };
     }
 
     const fallback = this.byNumber.get('no_match');

@@ -33,6 +33,16 @@ describe('routing (KAZOO cf_flow)', () => {
     expect(named.captureGroup).toBe('4321');
   });
 
+  it('a pattern with groups scores by them even when none took part: its whole match never counts', () => {
+    const r = new Router([cf('optional', [], ['^(\\+1)?\\d{10}$']), cf('sf', [], ['^415(\\d{7})$'])]).route('4155550100')!;
+    expect(r.callflow.doc.id).toBe('sf');
+    expect(r.captureGroup).toBe('5550100');
+    // Alone it still routes, with no capture group (KAZOO drops the empty value).
+    const alone = new Router([cf('optional', [], ['^(\\+1)?\\d{10}$'])]).route('4155550100')!;
+    expect(alone.callflow.doc.id).toBe('optional');
+    expect(alone.captureGroup).toBeUndefined();
+  });
+
   it('without groups the whole match counts; a tie goes to the first pattern tested', () => {
     const r = new Router([cf('a', [], ['^(\\d)\\d$']), cf('b', [], ['^\\d\\d$']), cf('c', [], ['^(\\d\\d)$'])]).route('42')!;
     // a captures "4" (1), b has no group so "42" (2), c captures "42" (2): b was tested first.
@@ -66,10 +76,32 @@ describe('routing (KAZOO cf_flow)', () => {
 
 describe('patterns that could stall the process', () => {
   it('repetition of a variable-length group is found through groups, escapes and character classes (read as JavaScript reads them)', async () => {
-    const { hasNestedRepetition } = await import('../engine/pattern-safety.ts');
+    const { stallRisk } = await import('../engine/pattern-safety.ts');
+    const hasNestedRepetition = (p: string) => stallRisk(p) !== undefined;
     const flagged = ['(\\d+)+', '(\\d*)*', '(?:a+){1,}', '((\\d)+)+', '(?<n>\\d+)*?', '([0-9]+)+$', '(a|b+)+', '(\\d{2,5})+', '(\\d?\\d)*', '(?P<n>\\d+)+', '(\\d{1,3}){2,20}x', '(\\d+){10}', '^[^](\\d+)+$', '[]|(\\d+)+$'];
     const fine = ['^\\+?1?(\\d{10})$', '^(\\+?1)?(\\d{10})$', '(\\d+)?', '(\\d+){2}', '(\\d{3})+', '(?:\\d)+', '(?=\\d)(\\d)+', '(\\d+?)', '\\(\\d+\\)+', '[(]\\d+[)]+', '(\\d)+', '^\\*97([0-9*#]*)$', '[\\]+]+(x)+', '^(\\d|\\*|#)+$', '(?<a$>\\d)+', '^((?=\\d+)\\d)+$', '(\\d+){3}', '(\\d{1,3}){0,3}'];
     expect(flagged.filter((p) => !hasNestedRepetition(p))).toEqual([]);
     expect(fine.filter((p) => hasNestedRepetition(p))).toEqual([]);
+  });
+
+  it('nesting and sequences cannot add up to a stall: repetitions multiply and all variable-length pieces count', async () => {
+    const { stallRisk } = await import('../engine/pattern-safety.ts');
+    const flagged = ['^(((\\d+){3}){3}){3}$', '^((\\d+){2}){2}$', '^(?:(\\d+)?){4}$', '^(\\d+){3}(\\d+){3}(\\d+){3}(\\d+){3}$', '^(\\d+){3}(\\d+){3}$', '^\\d*\\d*\\d*\\d*\\d*$'];
+    const kazoo = ['^\\+?1?(\\d{10})$', '^(\\d{4,5})$', '^\\*97(\\d*)$', '^011(\\d*)$', '^(?:\\+|00)(\\d{5,15})$', '^\\+?(\\d{7,15})$', '^(\\d{2}){1,5}$', '^\\*(\\d{2})(\\d+)$', '^(?P<ext>\\d{3,4})$', '^\\+1(\\d{3})(\\d{3})(\\d{4})$', '^((\\d+))$', '^(\\d+){3}\\d?$'];
+    expect(flagged.filter((p) => stallRisk(p) === undefined)).toEqual([]);
+    expect(kazoo.filter((p) => stallRisk(p) !== undefined)).toEqual([]);
+    expect(stallRisk('^(((\\d+){3}){3}){3}$')).toMatch(/^a group of variable length is repeated without bound or more than 3 times in all \(/);
+    expect(stallRisk('^(\\d+){3}(\\d+){3}$')).toMatch(/^more than 4 variable-length pieces, each counted as often as it can repeat \(/);
+  });
+
+  it('a number too long to be dialled skips the patterns, so even an allowed pattern stays fast; exact numbers and no_match still apply', () => {
+    // Four pieces pass the check, yet cost the fourth power of the length: fine at 64 characters, seconds at 400.
+    const router = new Router([cf('four', [], ['^(\\d+){3}\\d*$']), cf('exact', ['1'.repeat(70)]), cf('fallback', ['no_match'])]);
+    const started = Date.now();
+    expect(router.route('1'.repeat(400) + '#')).toBeUndefined();
+    expect(router.route('1'.repeat(80))?.by).toBe('no_match');
+    expect(router.route('1'.repeat(70))?.callflow.doc.id).toBe('exact');
+    expect(router.route('1'.repeat(64))?.callflow.doc.id).toBe('four');
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

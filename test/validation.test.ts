@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,8 +57,16 @@ describe('document validation', () => {
   it('a pattern that repeats a repeating group without bound is refused: it could stall the process on a long number', () => {
     const errors = errorsOf(check(callflow('cf', { module: 'user', data: {} }, [], ['^(\\d+)+$', '^\\+?1?(\\d{10})$', '^((\\d)*){2,}x$', '^(\\+?1)?(\\d{10})$', '^\\*97([0-9*#]*)$'])));
     expect(errors).toEqual([
-      'cf.json: /patterns/0: a group of variable length is repeated without bound or more than 3 times (like (\\d+)+ or (\\d{1,3}){2,20}): matching a long number can take exponential time; write it without the nesting',
-      'cf.json: /patterns/2: a group of variable length is repeated without bound or more than 3 times (like (\\d+)+ or (\\d{1,3}){2,20}): matching a long number can take exponential time; write it without the nesting',
+      'cf.json: /patterns/0: a group of variable length is repeated without bound or more than 3 times in all (like (\\d+)+, (\\d{1,3}){2,20} or ((\\d+){2}){2}): matching a long number can take exponential time; write it without the nesting',
+      'cf.json: /patterns/2: a group of variable length is repeated without bound or more than 3 times in all (like (\\d+)+, (\\d{1,3}){2,20} or ((\\d+){2}){2}): matching a long number can take exponential time; write it without the nesting',
+    ]);
+  });
+
+  it('nested repetitions multiply and sequences add up: patterns that would stall routing for seconds are refused at load', () => {
+    const errors = errorsOf(check(callflow('cf', { module: 'user', data: {} }, [], ['^(((\\d+){3}){3}){3}$', '^(\\d+){3}(\\d+){3}(\\d+){3}(\\d+){3}$', '^\\+?1?(\\d{10})$'])));
+    expect(errors).toEqual([
+      'cf.json: /patterns/0: a group of variable length is repeated without bound or more than 3 times in all (like (\\d+)+, (\\d{1,3}){2,20} or ((\\d+){2}){2}): matching a long number can take exponential time; write it without the nesting',
+      'cf.json: /patterns/1: more than 4 variable-length pieces, each counted as often as it can repeat (like (\\d+){3}\\d*\\d*): matching a long number can take seconds; write it with fewer',
     ]);
   });
 
@@ -101,6 +110,64 @@ describe('document validation', () => {
     const dup = writeJson(join(dir, 'dup.json'), { ...account([]), devices: [{ id: 'd1', sip: { username: 'a' } }, { id: 'd1', sip: { username: 'b' } }] });
     const r2 = loadAccountBundle(dup, ctx());
     expect(r2.ok ? [] : r2.errors.map((e) => e.message)).toEqual([`${dup}: /devices/1/id: duplicate id "d1"`]);
+  });
+
+  it('a duplicate inline callflow id is named at its place in the bundle; one in its own file at /id there', () => {
+    const dir = tempDir();
+    const node = { module: 'user', data: { id: 'alice' } };
+    const inline = writeJson(join(dir, 'inline.json'), account([callflow('cf-a', node, ['100']), callflow('cf-a', node, ['101'])]));
+    const r = loadAccountBundle(inline, ctx());
+    expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([`${inline}: /callflows/1/id: duplicate callflow id "cf-a"`]);
+    writeJson(join(dir, 'other.json'), callflow('cf-a', node, ['102']));
+    const mixed = writeJson(join(dir, 'mixed.json'), account([callflow('cf-a', node, ['100']), 'other.json']));
+    const r2 = loadAccountBundle(mixed, ctx());
+    expect(r2.ok ? [] : r2.errors.map((e) => e.message)).toEqual([`${join(dir, 'other.json')}: /id: duplicate callflow id "cf-a"`]);
+  });
+
+  it('a flow nested 1,000 deep is one error naming where it gets too deep, and the next file is still checked', () => {
+    const dir = tempDir();
+    let flow: Record<string, unknown> = { module: 'user', data: { id: 'alice' } };
+    for (let i = 0; i < 1000; i++) flow = { module: 'user', data: { id: 'alice' }, children: { _: flow } };
+    // Compact: indented, 1,000 levels would take more than the 10 MB a file may have.
+    const deep = join(dir, 'deep.json');
+    writeFileSync(deep, JSON.stringify(callflow('deep', flow, ['100'])));
+    const inline = join(dir, 'account.json');
+    writeFileSync(inline, JSON.stringify(account([callflow('deep', flow, ['100'])])));
+    const bad = writeJson(join(dir, 'bad.json'), withUser({ id: 'alice', delay: -1 }));
+    const r = spawnSync(process.execPath, ['bin/callflow.js', 'validate', deep, inline, bad], { encoding: 'utf8' });
+    // The limit is on the file's JSON levels, so an inline flow in a bundle reaches it a node sooner.
+    const at = (base: string, nodes = 199) => base + '/flow' + '/children/_'.repeat(nodes) + '/children';
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => l.length > 0)).toEqual([
+      `${deep}: ${at('')}: nested more than 400 levels deep (about 200 levels of flow nodes): too deep to check`,
+      `${inline}: ${at('/callflows/0', 198)}: nested more than 400 levels deep (about 200 levels of flow nodes): too deep to check`,
+      `${bad}: /flow/children/_/data/delay: must be >= 0`,
+    ]);
+    // Directly given, as a scenario or a caller would: the same error, not a stack overflow.
+    expect(errorsOf(check(callflow('deep', flow, ['100'])))).toEqual([`cf.json: ${at('')}: nested more than 400 levels deep (about 200 levels of flow nodes): too deep to check`]);
+  });
+
+  it('a FIFO or a device is refused, not read: it could hang validation or fill memory', () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'cf.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const viaAccount = writeJson(join(dir, 'account.json'), account([fifo, '/dev/zero']));
+    const r = spawnSync(process.execPath, ['bin/callflow.js', 'validate', fifo, '/dev/zero', viaAccount], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => l.length > 0)).toEqual([
+      `${fifo}: /: not a regular file`,
+      '/dev/zero: /: not a regular file',
+      `${fifo}: /: not a regular file`,
+      '/dev/zero: /: not a regular file',
+    ]);
+  });
+
+  it('a file over 10 MB is refused before it is read', () => {
+    const dir = tempDir();
+    const big = join(dir, 'big.json');
+    writeFileSync(big, `{"id": "big", "flow": {"module": "user", "data": {}}, "name": "${'x'.repeat(10 * 1024 * 1024)}"}`);
+    const r = loadAccountBundle(writeJson(join(dir, 'account.json'), account(['big.json'])), ctx());
+    expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([`${big}: /: larger than 10 MB`]);
   });
 
   it('malformed JSON names the line and column', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { DocumentError } from '../errors.ts';
 import type { ModuleRegistry } from '../module.ts';
@@ -33,20 +33,60 @@ export interface LoadContext {
   readonly validator: SchemaValidator;
 }
 
+/** Far beyond any real document; a bigger file is a mistake (`/dev/zero` would fill memory). */
+const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * JSON nesting deeper than this is refused before anything recursive (hashing, structuredClone,
+ * ajv, walkNodes) sees it, or it could overflow the stack with no file or pointer named. Each flow
+ * node takes two levels (the node, its `children`): 200 nodes deep, where KAZOO's whole branch
+ * budget is 50.
+ */
+const MAX_DEPTH = 400;
+
 /** Reads and parses a JSON file; a syntax error names the line and column. */
 export function readJsonFile(file: string): { ok: true; value: unknown } | { ok: false; error: DocumentError } {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    // Non-blocking, so opening a FIFO with no writer returns at once; the checks then look at what
+    // was opened, not at a path that could be swapped in between.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { ok: false, error: new DocumentError(file, '', 'not a regular file') };
+    if (stat.size > MAX_FILE_BYTES) return { ok: false, error: new DocumentError(file, '', 'larger than 10 MB') };
+    text = readFileSync(fd, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     return { ok: false, error: new DocumentError(file, '', `cannot read file (${code})`) };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     return { ok: false, error: new DocumentError(file, '', `invalid JSON: ${jsonErrorPlace(text, err)}`) };
   }
+  const deep = tooDeep(value, file, '');
+  return deep ? { ok: false, error: deep } : { ok: true, value };
+}
+
+/** Where a value nests deeper than MAX_DEPTH, found without recursion (recursion is the danger). */
+function tooDeep(value: unknown, file: string, base: string): DocumentError | undefined {
+  // Each entry links to its parent, so the pointer is spelled out only for the one reported.
+  type Entry = { value: unknown; key: string; parent: Entry | undefined; depth: number };
+  const stack: Entry[] = [{ value, key: '', parent: undefined, depth: 0 }];
+  for (let e = stack.pop(); e; e = stack.pop()) {
+    if (e.value === null || typeof e.value !== 'object') continue;
+    if (e.depth === MAX_DEPTH) {
+      const keys: string[] = [];
+      for (let p: Entry | undefined = e; p?.parent; p = p.parent) keys.unshift(p.key);
+      return new DocumentError(file, joinPointer(base, ...keys), `nested more than ${MAX_DEPTH} levels deep (about ${MAX_DEPTH / 2} levels of flow nodes): too deep to check`);
+    }
+    for (const [key, child] of Object.entries(e.value)) stack.push({ value: child, key, parent: e, depth: e.depth + 1 });
+  }
+  return undefined;
 }
 
 // JSON.parse's messages quote the raw text when they give no position ("Unexpected token 'h',
@@ -186,6 +226,8 @@ export function checkCallflow(raw: unknown, file: string, base: string, ctx: Loa
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: [new DocumentError(file, base, 'a callflow must be a JSON object')], warnings };
   }
+  const deep = tooDeep(raw, file, base);
+  if (deep) return { ok: false, errors: [deep], warnings };
   const revision = revisionHash(raw);
   const doc = structuredClone(raw) as CallflowDoc;
   for (const p of ctx.validator.validateById('callflow', doc)) {
@@ -258,14 +300,16 @@ export function loadAccountBundle(file: string, ctx: LoadContext): LoadResult<Ac
   if (!validTimezone(tz)) errors.push(new DocumentError(file, '/account/timezone', `unknown time zone "${tz}"`));
 
   const callflows: LoadedCallflow[] = [];
+  // Where each callflow's document starts in its file: '' in its own file, /callflows/<i> inline.
+  const bases: string[] = [];
   (raw.callflows as unknown[]).forEach((entry, i) => {
-    const result =
-      typeof entry === 'string'
-        ? loadCallflowFile(besideFile(file, entry), ctx)
-        : checkCallflow(entry, file, joinPointer('', 'callflows', i), ctx);
+    const base = typeof entry === 'string' ? '' : joinPointer('', 'callflows', i);
+    const result = typeof entry === 'string' ? loadCallflowFile(besideFile(file, entry), ctx) : checkCallflow(entry, file, base, ctx);
     warnings.push(...result.warnings);
-    if (result.ok) callflows.push(result.value);
-    else errors.push(...result.errors);
+    if (result.ok) {
+      callflows.push(result.value);
+      bases.push(base);
+    } else errors.push(...result.errors);
   });
 
   const ids = new Map<string, string>();
@@ -277,8 +321,8 @@ export function loadAccountBundle(file: string, ctx: LoadContext): LoadResult<Ac
     });
   }
   const seen = new Set<string>();
-  for (const cf of callflows) {
-    if (seen.has(cf.doc.id)) errors.push(new DocumentError(cf.file, '/id', `duplicate callflow id "${cf.doc.id}"`));
+  for (const [i, cf] of callflows.entries()) {
+    if (seen.has(cf.doc.id)) errors.push(new DocumentError(cf.file, bases[i] + '/id', `duplicate callflow id "${cf.doc.id}"`));
     seen.add(cf.doc.id);
   }
   const users = raw.users as AccountBundle['users'];
