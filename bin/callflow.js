@@ -14,13 +14,19 @@ register();
 // `callflow trace list | head -1`: the reader has what it wanted and closed the pipe. Stop there,
 // as a Unix tool killed by SIGPIPE would, but quietly and with 0, so that a script running with
 // `set -o pipefail` does not fail on it (Node ignores SIGPIPE and would print an EPIPE stack trace).
+// Not `serve`: its call lines are a by-product, and the calls in progress must not die with
+// the reader (`callflow serve | tee calls.log` and tee gone): it stops printing them and says so.
+const serving = process.argv[2] === 'serve';
+let stdoutGone = false;
+let stderrGone = false;
 process.stdout.on('error', (err) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
+  if (err.code !== 'EPIPE') throw err;
+  if (!serving) process.exit(0);
+  if (!stdoutGone && !stderrGone) process.stderr.write('callflow serve: stdout is closed: call lines are no longer printed; calls go on\n');
+  stdoutGone = true;
 });
 // Nobody reads the diagnostics any more, but stdout may still be wanted: stop writing to stderr
 // and carry on, so the output is complete and the exit code still tells whether the command worked.
-let stderrGone = false;
 process.stderr.on('error', (err) => {
   if (err.code !== 'EPIPE') throw err;
   stderrGone = true;
@@ -28,7 +34,9 @@ process.stderr.on('error', (err) => {
 
 const { main } = await import('../cli/main.ts');
 const code = await main(process.argv.slice(2), {
-  out: (line) => process.stdout.write(line + '\n'),
+  out: (line) => {
+    if (!stdoutGone) process.stdout.write(line + '\n');
+  },
   err: (line) => {
     if (!stderrGone) process.stderr.write(line + '\n');
   },

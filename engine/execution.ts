@@ -8,7 +8,7 @@ import { executorMachine } from './executor/executor-machine.ts';
 import type { ModuleRegistry } from './module.ts';
 import type { EngineClock, IdProvider } from './providers.ts';
 import type { RouteMatch, Router } from './routing.ts';
-import type { Switch } from './switch.ts';
+import type { HangupCause, Switch } from './switch.ts';
 import type { Outbox } from './outbox.ts';
 import type { VoicemailStore } from './voicemail.ts';
 import { ExecutionTrace } from './trace/execution-trace.ts';
@@ -59,6 +59,8 @@ export interface IncomingCall {
   readonly deviceId?: string;
   /** Run this callflow instead of routing the callee number. */
   readonly callflow?: LoadedCallflow;
+  /** Refuse the call (the engine is shutting down): hang up at once, but record it like any other. */
+  readonly refuse?: 'shutting_down';
   readonly scenario?: string;
 }
 
@@ -83,9 +85,11 @@ const DEFAULT_MODULE_GRACE_MS = 60_000;
  */
 export async function executeCall(deps: EngineDeps, incoming: IncomingCall): Promise<ExecutionSummary> {
   const log = deps.logger ?? silentLogger;
-  const route: RouteMatch | undefined = incoming.callflow
-    ? { by: 'number', callflow: incoming.callflow, captureGroups: {} }
-    : incoming.router.route(incoming.calleeNumber);
+  const route: RouteMatch | undefined = incoming.refuse
+    ? undefined
+    : incoming.callflow
+      ? { by: 'number', callflow: incoming.callflow, captureGroups: {} }
+      : incoming.router.route(incoming.calleeNumber);
   const device = incoming.deviceId ? incoming.account.device(incoming.deviceId) : undefined;
   const info: CallInfo = {
     callId: incoming.channelUuid,
@@ -138,7 +142,9 @@ export async function executeCall(deps: EngineDeps, incoming: IncomingCall): Pro
   let endReason: EndReason;
   let error: string | null = null;
   try {
-    endReason = route ? await runExecutor(deps, call, trace, route, start.started_at) : await refuse(deps, call);
+    if (route) endReason = await runExecutor(deps, call, trace, route, start.started_at);
+    else if (incoming.refuse) endReason = await refuse(deps, call, 'NORMAL_TEMPORARY_FAILURE', 'refused: the engine is shutting down', 'shutting_down');
+    else endReason = await refuse(deps, call, 'NO_ROUTE_DESTINATION', `no callflow for ${call.info.calleeNumber}`, 'no_route');
   } catch (err) {
     endReason = 'engine_error';
     error = describeError(err).message;
@@ -150,7 +156,7 @@ export async function executeCall(deps: EngineDeps, incoming: IncomingCall): Pro
   const f = call.channelFacts;
   const final = call.finalState(start.started_at);
   const end: ExecutionEnd = {
-    status: endReason === 'no_route' || endReason === 'engine_error' ? 'failed' : 'completed',
+    status: endReason === 'no_route' || endReason === 'shutting_down' || endReason === 'engine_error' ? 'failed' : 'completed',
     end_reason: f.disconnected && endReason === 'channel_gone' ? 'switch_disconnected' : endReason,
     ended_at: deps.clock.now(),
     wall_ended_at: deps.wallClock.now(),
@@ -215,7 +221,8 @@ function runExecutor(deps: EngineDeps, call: Call, trace: ExecutionTrace, route:
 }
 
 /** No callflow for the number: the switch is told NO_ROUTE_DESTINATION, as KAZOO's route_req leaves it. */
-async function refuse(deps: EngineDeps, call: Call): Promise<EndReason> {
+/** Hangs up without running a callflow, and waits for the channel to be destroyed. */
+async function refuse(deps: EngineDeps, call: Call, cause: HangupCause, why: string, reason: EndReason): Promise<EndReason> {
   await new Promise<void>((resolve) => {
     const timer = deps.clock.setTimeout(resolve, deps.destroyWaitMs ?? DEFAULT_DESTROY_WAIT_MS);
     call.start({
@@ -225,8 +232,8 @@ async function refuse(deps: EngineDeps, call: Call): Promise<EndReason> {
         resolve();
       },
     });
-    call.note(`no callflow for ${call.info.calleeNumber}`);
-    void call.hangup('NO_ROUTE_DESTINATION').catch(() => {});
+    call.note(why);
+    void call.hangup(cause).catch(() => {});
   });
-  return 'no_route';
+  return reason;
 }

@@ -131,6 +131,68 @@ describe('callflow serve', () => {
     expect(log.prepare("SELECT status FROM effects WHERE module = 'notification'").all()).toEqual([{ status: 'ok' }]);
   });
 
+  describe('whatever happens around it, every call is served to its end and recorded', () => {
+    const short = { call: { from: '+14155550100', caller_id_name: 'Carol', to: '2000' }, devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.1, hangup_after_s: 0.2 } } };
+    const long = { call: { from: '+14155550101', caller_id_name: 'Dave', to: '2000' }, devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.1, hangup_after_s: 4 } } };
+    const start = async (dir: string) => {
+      const db = join(dir, 'live.db');
+      const s = serve(['--account', 'callflows/example/account.json', '--listen', '127.0.0.1:0', '--no-inbound', '--db', db], { CALLFLOW_OUTBOX_DIR: join(dir, 'outbox') });
+      await s.until(() => s.err.some((l) => l.startsWith('serve: listening for FreeSWITCH')), 'listening line');
+      return { s, db, port: listeningPort(s.err) };
+    };
+    const rows = (db: string) => openDatabase(db).prepare('SELECT caller_number, status, end_reason FROM executions ORDER BY caller_number').all();
+
+    it("stdout's reader gone (`serve | tee log` and tee died): serve says so once and goes on serving", async () => {
+      const dir = tempDir();
+      const b = await labSwitch(dir, long);
+      const a = await labSwitch(dir, short);
+      const { s, db, port } = await start(dir);
+      s.child.stdout!.destroy();
+      await b.dial('127.0.0.1', port);
+      await s.until(() => b.commandsReceived().some((c) => c.includes('execute-app-name: bridge')), 'bridge of the long call');
+      await a.dial('127.0.0.1', port);
+      await s.until(() => s.err.some((l) => l.includes('stdout is closed')), 'the stdout line', 5000);
+      await s.until(() => rows(db).length === 2 && rows(db).every((r) => (r as { status: string }).status !== 'running'), 'both calls recorded', 10_000);
+      s.child.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+      expect(rows(db)).toEqual([
+        { caller_number: '+14155550100', status: 'completed', end_reason: 'stopped' },
+        { caller_number: '+14155550101', status: 'completed', end_reason: 'stopped' },
+      ]);
+    }, 30_000);
+
+    it('a second signal during the drain closes the calls in flight at once; they are still recorded, exit 1', async () => {
+      const dir = tempDir();
+      const b = await labSwitch(dir, { ...long, devices: { 'dev-alice-desk': { action: 'answer', after_s: 0.1, hangup_after_s: 30 } } });
+      const { s, db, port } = await start(dir);
+      await b.dial('127.0.0.1', port);
+      await s.until(() => b.commandsReceived().some((c) => c.includes('execute-app-name: bridge')), 'bridge command');
+      s.child.kill('SIGINT');
+      await s.until(() => s.err.some((l) => l.includes('taking no new calls')), 'drain line');
+      s.child.kill('SIGINT');
+      expect(await s.exited).toBe(1);
+      expect(s.err).toContain('serve: SIGINT again: closing the 1 call(s) in flight now');
+      expect(rows(db)).toEqual([{ caller_number: '+14155550101', status: 'completed', end_reason: 'switch_disconnected' }]);
+    }, 30_000);
+
+    it('a call arriving during the drain is hung up at once and recorded (failed, shutting_down)', async () => {
+      const dir = tempDir();
+      const b = await labSwitch(dir, long);
+      const a = await labSwitch(dir, short);
+      const { s, db, port } = await start(dir);
+      await b.dial('127.0.0.1', port);
+      await s.until(() => b.commandsReceived().some((c) => c.includes('execute-app-name: bridge')), 'bridge command');
+      s.child.kill('SIGTERM');
+      await s.until(() => s.err.some((l) => l.includes('taking no new calls')), 'drain line');
+      await a.dial('127.0.0.1', port);
+      expect(await s.exited).toBe(0);
+      expect(rows(db)).toEqual([
+        { caller_number: '+14155550100', status: 'failed', end_reason: 'shutting_down' },
+        { caller_number: '+14155550101', status: 'completed', end_reason: 'stopped' },
+      ]);
+    }, 30_000);
+  });
+
   it('a port already in use: one line, and the process exits', async () => {
     const blocker = (await import('node:net')).createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));

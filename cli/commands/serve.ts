@@ -99,6 +99,7 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     let server: Awaited<ReturnType<typeof startOutboundServer>> | undefined;
     let inbound: InboundConnection | undefined;
     let left = 0;
+    let signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
     try {
       const engine = new LiveEngine(
         liveEngineDeps({
@@ -130,21 +131,41 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
         inbound.start();
       }
 
+      // The first signal drains; a second one (an impatient Ctrl-C, a supervisor's follow-up
+      // SIGTERM) closes the calls in flight at once, and they are still recorded, as
+      // switch_disconnected, instead of the process dying with their rows left running.
+      let force: () => void = () => {};
+      let forcedStop = false;
+      const forced = new Promise<void>((resolve) => (force = resolve)).then(() => {
+        forcedStop = true;
+      });
       await new Promise<void>((resolveStop) => {
-        const stop = (signal: string): void => {
-          io.err(`serve: ${signal}: taking no new calls; waiting up to ${drainS} s for ${engine.inFlight} call(s) in flight`);
+        let stopping = false;
+        const onSignal = (signal: NodeJS.Signals): void => {
+          if (stopping) {
+            io.err(`serve: ${signal} again: closing the ${engine.inFlight} call(s) in flight now`);
+            force();
+            return;
+          }
+          stopping = true;
+          io.err(`serve: ${signal}: taking no new calls; waiting up to ${drainS} s for ${engine.inFlight} call(s) in flight (again to close them now)`);
           resolveStop();
         };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+        signalHandler = onSignal;
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
       });
-      left = await engine.drain(drainS * 1000);
-      if (left > 0) io.err(`serve: ${left} call(s) still in flight after ${drainS} s: closing their sockets`);
+      left = await engine.drain(drainS * 1000, forced);
+      if (left > 0) io.err(`serve: ${left} call(s) still in flight${forcedStop ? '' : ` after ${drainS} s`}: closing their sockets`);
       await server.close();
       server = undefined;
       // A closed socket ends its execution as switch_disconnected, post-hangup work included: let that land.
       if (left > 0 && (await engine.drain(10_000)) > 0) io.err(`serve: ${engine.inFlight} execution(s) did not finish`);
     } finally {
+      if (signalHandler) {
+        process.off('SIGTERM', signalHandler);
+        process.off('SIGINT', signalHandler);
+      }
       // Also on a failed start (a busy port): nothing may keep the process alive.
       await server?.close();
       await inbound?.close();

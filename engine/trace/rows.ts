@@ -13,6 +13,8 @@ export type EndReason =
   | 'channel_gone'
   | 'branch_limit'
   | 'no_route'
+  /** The engine was shutting down when the call came: hung up at once, no callflow run. */
+  | 'shutting_down'
   | 'switch_disconnected'
   | 'engine_error';
 

@@ -36,14 +36,12 @@ export class LiveEngine {
     private readonly logger: Logger,
   ) {}
 
-  /** The outbound server's onCall: never throws, never waits. */
+  /**
+   * The outbound server's onCall: never throws, never waits. While shutting down, a call is
+   * hung up at once (NORMAL_TEMPORARY_FAILURE), and recorded like any other.
+   */
   readonly onCall = (call: OutboundCall): void => {
-    if (!this.accepting) {
-      // Shutting down: FreeSWITCH's dialplan continues after the socket app fails (or hangs up).
-      this.logger.warn(`call ${call.channelUuid}: refused, shutting down`);
-      void call.sw.execute(call.channelUuid, `refuse-${call.channelUuid}`, { app: 'hangup', cause: 'NORMAL_TEMPORARY_FAILURE' });
-      return;
-    }
+    if (!this.accepting) this.logger.warn(`call ${call.channelUuid}: refused, shutting down`);
     const deviceId = callingDevice(this.account, call.variables);
     const run = executeCall(this.deps, {
       sw: call.sw,
@@ -54,6 +52,7 @@ export class LiveEngine {
       callerName: call.callerName,
       calleeNumber: call.destination,
       ...(deviceId ? { deviceId } : {}),
+      ...(this.accepting ? {} : { refuse: 'shutting_down' as const }),
     });
     const tracked: Promise<void> = run
       .then((s) => this.logger.info(callLine(call, s)))
@@ -65,12 +64,18 @@ export class LiveEngine {
     return this.running.size;
   }
 
-  /** Stops taking calls and waits for the ones in flight, up to `timeoutMs`. Returns how many are left. */
-  async drain(timeoutMs: number): Promise<number> {
+  /**
+   * Stops taking calls and waits for the ones in flight (refused ones too, which join while it
+   * waits), up to `timeoutMs` or until `abort` settles. Returns how many are left.
+   */
+  async drain(timeoutMs: number, abort?: Promise<void>): Promise<number> {
     this.accepting = false;
-    // No call joins once `accepting` is off, so waiting for the ones here now is waiting for all.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.running]), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    let over = false;
+    const end = Promise.race([new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))), ...(abort ? [abort] : [])]).then(() => {
+      over = true;
+    });
+    while (this.running.size > 0 && !over) await Promise.race([Promise.allSettled([...this.running]), end]);
     clearTimeout(timer);
     return this.running.size;
   }
