@@ -7,32 +7,28 @@ const rel = (at: number, start: number): string => `+${seconds(at - start)}`.pad
 export { printable, printableLines } from '../engine/text.ts';
 import { printable } from '../engine/text.ts';
 
+// Every header and summary line is masked whole: besides the caller's values, the callflow id is
+// a document's and the hangup cause and code are the switch's.
 export function summaryLine(e: ExecutionRecord): string {
   const hangup = e.hangup_cause ? `${e.hangup_cause} by ${e.hangup_by ?? '?'}` : 'no hangup seen';
   const dur = e.duration_ms === null ? '-' : seconds(e.duration_ms);
-  return [
-    e.id,
-    printable(e.scenario ?? e.callflow_id ?? '-'),
-    `${e.status}/${e.end_reason ?? '-'}`,
-    hangup,
-    dur,
-  ].join('  ');
+  return printable([e.id, e.scenario ?? e.callflow_id ?? '-', `${e.status}/${e.end_reason ?? '-'}`, hangup, dur].join('  '));
 }
 
 function headerLines(e: ExecutionRecord): string[] {
   const lines = [
-    `execution ${e.id}  (${e.source}${e.scenario ? `: ${printable(e.scenario)}` : ''})`,
-    `callflow  ${e.callflow_id ?? '(none)'}${e.callflow_name ? ` "${printable(e.callflow_name)}"` : ''}` +
+    `execution ${e.id}  (${e.source}${e.scenario ? `: ${e.scenario}` : ''})`,
+    `callflow  ${e.callflow_id ?? '(none)'}${e.callflow_name ? ` "${e.callflow_name}"` : ''}` +
       `${e.callflow_revision ? `  rev ${e.callflow_revision}` : ''}  routed by ${e.route_by ?? '-'}` +
-      `${e.route_pattern ? ` ${printable(e.route_pattern)}` : ''}${e.capture_group ? ` capture "${printable(e.capture_group)}"` : ''}`,
-    `call      ${printable(e.caller_name)} <${printable(e.caller_number)}> → ${printable(e.callee_number)}  ` +
+      `${e.route_pattern ? ` ${e.route_pattern}` : ''}${e.capture_group ? ` capture "${e.capture_group}"` : ''}`,
+    `call      ${e.caller_name} <${e.caller_number}> → ${e.callee_number}  ` +
       `started ${new Date(e.started_at).toISOString()}`,
     `result    ${e.status} (${e.end_reason ?? '-'})  hangup ${e.hangup_cause ?? '-'}${e.hangup_code ? ` ${e.hangup_code}` : ''}` +
       ` by ${e.hangup_by ?? '-'}  duration ${e.duration_ms === null ? '-' : seconds(e.duration_ms)}` +
       `  answered ${e.answered ? 'yes' : 'no'}  bridged ${e.call_bridged ? 'yes' : 'no'}  message left ${e.message_left ? 'yes' : 'no'}`,
   ];
-  if (e.error) lines.push(`error     ${printable(e.error)}`);
-  return lines;
+  if (e.error) lines.push(`error     ${e.error}`);
+  return lines.map(printable);
 }
 
 function stepLine(r: Record<string, unknown>, start: number): string[] {
@@ -66,7 +62,7 @@ function rowLines(t: TimelineRow, start: number): string[] {
         r.completed_at === null
           ? 'never completed'
           : `${r.error_kind ? `failed: ${printable(r.error_kind)}` : `done ${printable(r.response)}`} at ${rel(r.completed_at as number, start).trim()}`;
-      return [`${rel(t.at, start)}      → ${printable(r.app)} ${printable(r.args)}  [${r.ack ?? 'not sent'}; ${done}]`];
+      return [`${rel(t.at, start)}      → ${printable(r.app)} ${printable(r.args)}  [${printable(r.ack ?? 'not sent')}; ${done}]`];
     }
     case 'effect':
       return [

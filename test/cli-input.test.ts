@@ -209,3 +209,29 @@ describe('stdout closed by its reader', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('what the step log shows a terminal', () => {
+  it("a document's callflow id with control characters is printed inert by trace show and trace list", async () => {
+    const dir = tempDir();
+    const { readFileSync } = await import('node:fs');
+    const acct = JSON.parse(readFileSync('callflows/example/account.json', 'utf8')) as Record<string, unknown>;
+    const id = 'cf-main\u001b[2J\u001b]0;pwned\u0007';
+    const account = {
+      ...acct,
+      callflows: [{ id, name: 'x', numbers: ['2000'], patterns: [], flow: { module: 'user', data: { id: 'user-alice', timeout: 5 } } }],
+    };
+    writeFileSync(join(dir, 'account.json'), JSON.stringify(account));
+    writeFileSync(join(dir, 's.json'), JSON.stringify({ name: 's', account: 'account.json', call: { from: '+15550000001', to: '2000' } }));
+    const db = join(dir, 'log.db');
+    const sim = cli(['simulate', join(dir, 's.json'), '--db', db]);
+    expect(sim.code).toBe(0);
+    expect(sim.out).not.toMatch(CONTROL_EXCEPT_NEWLINE);
+    const list = cli(['trace', 'list', '--db', db]);
+    const execution = list.out.split(' ')[0]!;
+    const show = cli(['trace', 'show', execution, '--db', db]);
+    expect(show.out).toContain('callflow  cf-main?[2J?]0;pwned?');
+    expect(show.out).not.toMatch(CONTROL_EXCEPT_NEWLINE);
+    expect(list.out).not.toMatch(CONTROL_EXCEPT_NEWLINE);
+  }, 30_000);
+});
+const CONTROL_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;

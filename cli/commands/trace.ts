@@ -23,15 +23,15 @@ callflow, status and end reason, hangup cause and who hung up, duration.`,
     }
     for (const e of rows) {
       io.out(
-        [
+        printable([
           e.id,
           new Date(e.started_at).toISOString().replace('.000Z', 'Z'),
-          `${printable(e.caller_number)} → ${printable(e.callee_number)}`,
-          printable(e.callflow_id ?? '-'),
+          `${e.caller_number} → ${e.callee_number}`,
+          e.callflow_id ?? '-',
           `${e.status}/${e.end_reason ?? '-'}`,
           e.hangup_cause ? `${e.hangup_cause} by ${e.hangup_by ?? '?'}` : '-',
           e.duration_ms === null ? '-' : seconds(e.duration_ms),
-        ].join('  '),
+        ].join('  ')),
       );
     }
     return 0;
