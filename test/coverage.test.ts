@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCommandArgs, type Command } from '../cli/command.ts';
 import { coverageCommand } from '../cli/commands/coverage.ts';
+import { reachesMin } from '../integrations/simulator/coverage.ts';
 import { createProgress, progressBar } from '../cli/progress.ts';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { account, callflow, tempDir, writeJson } from './support/sim.ts';
@@ -128,6 +129,19 @@ describe('callflow coverage', () => {
     const justBelow = await run(coverageCommand, [f.cf, f.noAnswer1, f.busy, '--db', f.db, '--min', '77.8']);
     expect(justBelow.code).toBe(1);
     expect(justBelow.err.at(-1)).toBe('coverage 77.7% is below --min 77.8%');
+  });
+
+  it('--min is met by the percentage it prints: 119 of 125 (95.1999... as a float) reaches 95.2', () => {
+    expect(reachesMin({ percent: (119 / 125) * 100 }, 95.2)).toBe(true);
+    expect(reachesMin({ percent: (119 / 125) * 100 }, 95.3)).toBe(false);
+  });
+
+  it("runs its scenarios as simulate does: a voicemail check logs in and plays the box's messages", async () => {
+    const db = join(tempDir('cf-coverage-'), 'log.db');
+    const r = await run(coverageCommand, ['callflows/example/vm-check.json', 'callflows/example/scenarios/alice-checks-voicemail.json', '--db', db]);
+    expect(r.code).toBe(0);
+    const steps = openDatabase(db).prepare('SELECT reason FROM steps').all() as { reason: string }[];
+    expect(steps.map((s) => s.reason)).toEqual(['done checking box 2000; no "_" child: stop: callflow ends']);
   });
 
   it('--html writes one self-contained page with the counts, every value escaped', async () => {

@@ -173,7 +173,8 @@ describe('executor: KAZOO cf_exe rules', () => {
     it("get KAZOO's defaults for what the switch did not say: a cause with no SIP code reads sip:600", async () => {
       const runs: HandlerRun[] = [];
       await run(node('test_on_hangup', {}, { _: node('test_wait') }), { max_call_s: 5 }, [], testRegistry(runs));
-      expect(runs[0]!.final.hangup).toEqual({ disposition: 'send_bye', cause: 'ALLOTTED_TIMEOUT', code: 'sip:600' });
+      // Never answered: the switch refuses the call rather than sending a BYE.
+      expect(runs[0]!.final.hangup).toEqual({ disposition: 'send_refuse', cause: 'ALLOTTED_TIMEOUT', code: 'sip:600' });
     });
 
     it('see the caller hanging up, even when that ended the callflow early', async () => {

@@ -70,6 +70,23 @@ describe('simulated calls', () => {
     expect(r.summary.hangupCause).toBe('ALLOTTED_TIMEOUT');
     expect(r.summary.hangupBy).toBe('switch');
     expect(r.summary.durationMs).toBe(7_200_000);
+    // Never answered: no BYE (there is no dialog), the switch refuses the call.
+    expect(r.detail.execution.disposition).toBe('send_refuse');
+  });
+
+  it('a key cuts a sleep short, as in the recorded FreeSWITCH call (extension 1002)', async () => {
+    const r = await simulate({
+      account: account([callflow('main', { module: 'test_sleep', data: { ms: 5000 } }, ['100'])]),
+      scenario: { call: { from: '1', to: '100' }, caller: { dtmf: [{ digits: '1', at_s: 1 }] } },
+    });
+    const sleep = r.detail.steps[0]!;
+    expect((sleep.ended_at as number) - (sleep.started_at as number)).toBe(1000);
+  });
+
+  it('a seed must fit the id generators (32 bits): a larger one is refused, not folded onto another', async () => {
+    await expect(
+      simulate({ account: account([callflow('main', { module: 'test_wait', data: {} }, ['100'])]), scenario: { call: { from: '1', to: '100' }, seed: 4294967297 } }),
+    ).rejects.toThrow(/\/seed: must be <= 4294967295/);
   });
 
   it('plays prompts, takes DTMF at a time or on a prompt, and records for the scripted speech', async () => {

@@ -11,7 +11,8 @@ export const scenarioSchema = {
     description: { type: 'string' },
     account: { type: 'string', minLength: 1, description: 'account bundle file, relative to the scenario' },
     callflow: { type: 'string', minLength: 1, description: 'run this callflow file instead of routing call.to' },
-    seed: { type: 'integer', minimum: 0, default: 1 },
+    // The id generators take 32 bits: a larger seed would give another seed's ids.
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295, default: 1 },
     start_time: { type: 'string', format: 'date-time', default: '2026-01-05T14:00:00Z' },
     max_call_s: { ...seconds, default: 3600, description: 'the switch cuts the call (ALLOTTED_TIMEOUT) after this' },
     call: {

@@ -95,7 +95,7 @@ export class SimulatedSwitch implements Switch {
     this.emit(ch, 'CHANNEL_CREATE');
     if (sc.caller.hangup_at_s !== undefined) this.after(ch, sc.caller.hangup_at_s * 1000, () => this.callerHangsUp(ch));
     for (const d of sc.caller.dtmf) if (d.at_s !== undefined) this.after(ch, d.at_s * 1000, () => this.press(ch, d.digits));
-    this.after(ch, sc.max_call_s * 1000, () => this.end(ch, 'ALLOTTED_TIMEOUT', 'send_bye'));
+    this.after(ch, sc.max_call_s * 1000, () => this.end(ch, 'ALLOTTED_TIMEOUT', ch.answered ? 'send_bye' : 'send_refuse'));
     return ch.uuid;
   }
 
@@ -212,8 +212,10 @@ export class SimulatedSwitch implements Switch {
       case 'set':
         return finish();
       case 'sleep': {
+        // As the recorded call shows (extension 1002): a key cuts FreeSWITCH's sleep short.
         const t = this.after(ch, command.ms, () => finish());
-        ch.running = { ...idle, onHangup: () => (this.cancel(ch, t), finish()) };
+        const stop = (): void => (this.cancel(ch, t), finish());
+        ch.running = { ...idle, onDtmf: stop, onHangup: stop };
         return;
       }
       case 'hangup':
