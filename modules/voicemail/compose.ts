@@ -1,6 +1,6 @@
 import type { CallControl, RecordResult } from '../../engine/call/call-control.ts';
 import { ChannelGoneError } from '../../engine/errors.ts';
-import { next, type Next } from '../../engine/executor/next.ts';
+import { next, type FlowRef, type Next } from '../../engine/executor/next.ts';
 import type { TemplateRenderer } from '../notification/renderer.ts';
 import { callerOwns, maxMessages, maxMessageSeconds, nodeBox, operatorFlow } from './boxes.ts';
 import { greetingPrompts, instructionPrompts } from './greeting.ts';
@@ -63,11 +63,11 @@ export async function compose(data: VoicemailData, call: CallControl, renderer: 
   return recordAndReview(data, call, box, renderer);
 }
 
-type Review = 'save' | 'rerecord' | 'operator';
+/** The caller's choice after recording; choosing the operator carries the callflow to branch to. */
+type Review = 'save' | 'rerecord' | { readonly operator: FlowRef };
 
 async function recordAndReview(data: VoicemailData, call: CallControl, box: Vmbox, renderer: TemplateRenderer): Promise<Next> {
   const limit = maxMessageSeconds(data, box);
-  const operator = operatorFlow(call, box);
   let pending: RecordResult | undefined;
   /** Set once the message is dealt with: a hangup during the goodbye prompts changes nothing. */
   let result: Next | undefined;
@@ -85,7 +85,7 @@ async function recordAndReview(data: VoicemailData, call: CallControl, box: Vmbo
       // Hanging up is how most callers leave a message: no review, it is kept.
       if (call.gone) return keep('caller hung up after recording');
       call.flushDigits(); // the key that ended the recording is not a menu choice
-      const choice = await review(call, pending, operator !== undefined);
+      const choice = await review(call, pending, box);
       if (call.gone) return keep('caller hung up during the review');
       if (choice === 'rerecord') {
         call.voicemail?.discardRecording(pending.path);
@@ -93,10 +93,10 @@ async function recordAndReview(data: VoicemailData, call: CallControl, box: Vmbo
         call.note('caller chose to record again');
         continue;
       }
-      if (choice === 'operator' && operator) {
+      if (typeof choice === 'object') {
         keep('caller pressed 0 after recording');
         await call.playback(PROMPT.saved);
-        return next.branch(operator, 'message saved, then to the operator');
+        return next.branch(choice.operator, 'message saved, then to the operator');
       }
       const result = keep('caller saved the message');
       await call.playback(PROMPT.saved);
@@ -114,12 +114,14 @@ async function recordAndReview(data: VoicemailData, call: CallControl, box: Vmbo
  * The review menu: 1 save, 2 listen, 3 record again, 0 operator (a wrong key when there is no
  * operator callflow, as KAZOO's get_operator_callflow error is); four empty or wrong tries save.
  */
-async function review(call: CallControl, rec: RecordResult, hasOperator: boolean): Promise<Review> {
+async function review(call: CallControl, rec: RecordResult, box: Vmbox): Promise<Review> {
   for (let tries = 0; tries < VOICEMAIL_DEFAULTS.menuTries; ) {
     const key = await menuKey(call, [PROMPT.reviewRecording]);
     if (key === KEYS.save) return 'save';
     if (key === KEYS.rerecord) return 'rerecord';
-    if (key === KEYS.operator && hasOperator) return 'operator';
+    // Looked up only when pressed: most messages never ask for the operator.
+    const operator = key === KEYS.operator ? operatorFlow(call, box) : undefined;
+    if (operator) return { operator };
     if (key === KEYS.listen) {
       await call.playback(rec.path, { terminators: ALL_DTMF });
       call.flushDigits();
