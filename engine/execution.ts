@@ -220,8 +220,10 @@ function runExecutor(deps: EngineDeps, call: Call, trace: ExecutionTrace, route:
   });
 }
 
-/** No callflow for the number: the switch is told NO_ROUTE_DESTINATION, as KAZOO's route_req leaves it. */
-/** Hangs up without running a callflow, and waits for the channel to be destroyed. */
+/**
+ * Hangs up without running a callflow, and waits for the channel to be destroyed: no callflow
+ * for the number (NO_ROUTE_DESTINATION, as KAZOO's route_req leaves it), or the engine shutting down.
+ */
 async function refuse(deps: EngineDeps, call: Call, cause: HangupCause, why: string, reason: EndReason): Promise<EndReason> {
   await new Promise<void>((resolve) => {
     const timer = deps.clock.setTimeout(resolve, deps.destroyWaitMs ?? DEFAULT_DESTROY_WAIT_MS);

@@ -10,7 +10,7 @@ import {
   hangupInfo,
   type BridgeOutcome,
   type CallControl,
-  CallInfo,
+  type CallInfo,
   type FinalCallState,
   type PlaybackResult,
   type PostHangupHandler,

@@ -158,7 +158,7 @@ export class OutboxStore {
    * Their delivery may have happened; an email keeps its Message-ID, so a second copy is
    * recognisably the same message.
    */
-  recoverInterrupted(senderAlive: (owner: string) => boolean): number {
+  recoverInterrupted(alive: (owner: string) => boolean): number {
     const now = this.wall.now();
     const rows = this.db.prepare(`SELECT id, claimed_by, lease_until FROM outbox WHERE status = 'sending'`).all() as Pick<
       OutboxRow,
@@ -168,7 +168,7 @@ export class OutboxStore {
     let n = 0;
     for (const r of rows) {
       const expired = r.lease_until === null || r.lease_until <= now;
-      if (expired || r.claimed_by === null || !senderAlive(r.claimed_by)) n += reset.run(now, r.id).changes;
+      if (expired || r.claimed_by === null || !alive(r.claimed_by)) n += reset.run(now, r.id).changes;
     }
     return n;
   }

@@ -20,7 +20,6 @@ export interface SinkOptions {
   readonly onWriteError?: (executionId: string, outcome: 'incomplete' | 'lost', problem: string) => void;
 }
 
-
 interface Finished {
   readonly start: ExecutionStart;
   readonly end: ExecutionEnd;
