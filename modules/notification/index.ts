@@ -14,12 +14,19 @@ interface SendReport extends Record<string, unknown> {
   notes: string[];
 }
 
-/** Some medium's template did not render: a post-hangup send fails, naming what was queued anyway. */
+/**
+ * Some medium's template did not render: a post-hangup send fails, naming what was queued anyway
+ * and keeping the send's notes (recipients left out), which a failed effect has no other place for.
+ */
 class NotificationTemplateError extends EngineError {
   readonly kind = 'template_invalid';
-  constructor(failures: readonly TemplateError[], queued: readonly number[]) {
+  constructor(failures: readonly TemplateError[], report: SendReport) {
+    const { queued } = report;
     const sent = queued.length > 0 ? [`the other medium was queued (outbox ${queued.map((id) => `#${id}`).join(', ')})`] : [];
-    super([...failures.map((f) => f.message), ...sent].join('; '));
+    const failed = new Set(failures.map((f) => f.message));
+    // The failures are among the notes too ("<medium>: not sent: ..."): name each once.
+    const notes = report.notes.filter((n) => ![...failed].some((m) => n.includes(m)));
+    super([...failures.map((f) => f.message), ...sent, ...notes].join('; '));
     this.name = 'NotificationTemplateError';
   }
 }
@@ -80,7 +87,7 @@ export function notificationModule(renderer = new TemplateRenderer()): CallflowM
         module: 'notification',
         run: async (final) => {
           const { report, failures } = send(data, call, final, nodeKey);
-          if (failures.length > 0) throw new NotificationTemplateError(failures, report.queued);
+          if (failures.length > 0) throw new NotificationTemplateError(failures, report);
           return report;
         },
       });

@@ -9,6 +9,8 @@ export const notificationSchema = {
     notification_media: {
       type: 'array',
       items: { enum: ['email', 'sms'] },
+      // An empty list would send nothing and say nothing: absent means email.
+      minItems: 1,
       description: 'how to send; email when absent',
     },
     recipients: {

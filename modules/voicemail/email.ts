@@ -4,6 +4,7 @@ import type { CallControl } from '../../engine/call/call-control.ts';
 import type { OutboundMessage } from '../../engine/outbox.ts';
 import type { VoicemailMessage } from '../../engine/voicemail.ts';
 import { isSafeEmail, unique } from '../notification/addresses.ts';
+import { emailAddresses } from '../notification/recipients.ts';
 import { checkFrom, renderEmailFields } from '../notification/compose.ts';
 import { callerId, dateParts, hoursMinutesSeconds } from '../notification/macros.ts';
 import type { TemplateRenderer } from '../notification/renderer.ts';
@@ -56,9 +57,11 @@ export function voicemailTemplate(account: AccountView): NotificationTemplate | 
 }
 
 /**
- * One voicemail_to_email message per recipient, rendered from `template` with the voicemail
- * macros, the audio attached when the box says so. All of them carry the same after-delivery
- * work: the after-notify action, once every one is sent.
+ * One voicemail_to_email message per envelope recipient, rendered from `template` with the
+ * voicemail macros, the audio attached when the box says so. The headers are teletype's
+ * find_addresses: `to` is the box's recipients unless the template's `to` says otherwise, and
+ * the template's `cc`, `bcc` and `reply_to` apply as for any notification. All of them carry the
+ * same after-delivery work: the after-notify action, once every one is sent.
  */
 export function voicemailEmails(input: {
   readonly call: CallControl;
@@ -100,7 +103,9 @@ export function voicemailEmails(input: {
     : undefined;
   const nodeKey = `voicemail:${box.id}`;
   const afterDelivery = { kind: 'voicemail.after_notify', args: { messageId: message.id, action: afterNotifyAction(box) } };
-  return input.recipients.map((rcpt) => ({
+  const h = emailAddresses(template, [...input.recipients], call.account);
+  const replyTo = template.reply_to && isSafeEmail(template.reply_to) ? template.reply_to : undefined;
+  return unique([...h.to, ...h.cc, ...h.bcc]).map((rcpt) => ({
     idempotencyKey: `${call.executionId}|voicemail:${message.id}|email|${rcpt}`,
     medium: 'email' as const,
     recipient: rcpt,
@@ -108,8 +113,9 @@ export function voicemailEmails(input: {
     nodeKey,
     email: {
       ...(template.from !== undefined ? { from: template.from } : {}),
-      to: [...input.recipients],
-      cc: [],
+      ...(replyTo ? { replyTo } : {}),
+      to: h.to,
+      cc: h.cc,
       subject,
       ...(text !== undefined ? { text } : {}),
       ...(html !== undefined ? { html } : {}),

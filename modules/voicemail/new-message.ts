@@ -59,10 +59,11 @@ export function leaveMessage(call: CallControl, box: Vmbox, rec: RecordResult, r
       return 'ignored';
     }
     try {
-      const receipts = call.sendMessages(voicemailEmails({ call, box, message, recipients, template, renderer }));
+      const emails = voicemailEmails({ call, box, message, recipients, template, renderer });
+      const receipts = call.sendMessages(emails);
       const action = afterNotifyAction(box);
       notes.push(
-        `voicemail_new: email to ${recipients.join(', ')} queued (outbox ${receipts.map((r) => `#${r.id}`).join(', ')})` +
+        `voicemail_new: email to ${emails.map((m) => m.recipient).join(', ')} queued (outbox ${receipts.map((r) => `#${r.id}`).join(', ')})` +
           `${box.include_message_on_notify ? ', audio attached' : ''}; after-notify action: ${action}` +
           `${action === 'none' ? '' : ' once every copy is sent'}`,
       );
