@@ -1,6 +1,6 @@
 import { benchLiveCalls } from './esl-live-calls.ts';
 import { benchThroughput } from './esl-throughput.ts';
-import { fmt } from './format.ts';
+import { fmt, KB, MB } from './format.ts';
 import { percentile } from './stats.ts';
 
 const median = (xs: readonly number[]): number => {
@@ -49,12 +49,12 @@ console.log(
     `median ${fmt(percentile(l, 50), 2)} ms, p99 ${fmt(percentile(l, 99), 2)} ms, max ${fmt(l[l.length - 1]!, 1)} ms (target p99 < 5 ms); ` +
     `driver process meanwhile: ${fmt(100 * w.cpu)}% of its core, GC pauses ${fmt(w.gcMs)} ms (longest ${fmt(w.gcMaxMs, 1)} ms, ${fmt(w.majorGcs)} major)`,
 );
-const kb = (bytes: number): number => bytes / 1024 / lc.calls;
+const kb = (bytes: number): number => bytes / KB / lc.calls;
 console.log(
   `  memory per live call, ${fmt(lc.calls)} calls answered and idle in a playback, minus no call (after a full GC): ` +
     `heap ${fmt(kb(lc.loaded.heapUsed - lc.idle.heapUsed))} KB (target < 100 KB)`,
 );
 console.log(
   `  memory per live call, the same: RSS ${fmt(kb(lc.loaded.rss - lc.idle.rss))} KB (target < 100 KB); ` +
-    `driver process ${fmt(lc.idle.rss / 2 ** 20)} MB RSS with no call, ${fmt(lc.loaded.rss / 2 ** 20)} MB with ${fmt(lc.calls)}`,
+    `driver process ${fmt(lc.idle.rss / MB)} MB RSS with no call, ${fmt(lc.loaded.rss / MB)} MB with ${fmt(lc.calls)}`,
 );

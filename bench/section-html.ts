@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { renderTraceHtml } from '../cli/html/trace-page.ts';
 import type { ExecutionDetail } from '../integrations/sqlite/trace-queries.ts';
-import { fmt } from './format.ts';
+import { fmt, KB } from './format.ts';
 
 type Row = Record<string, unknown>;
 
@@ -151,5 +151,5 @@ export function benchHtml(stepCount = 10_000): { steps: number; ms: number; byte
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = benchHtml(10_000);
-  console.log(`html trace: ${fmt(r.steps)} steps rendered in ${fmt(r.ms)} ms (${fmt(r.bytes / 1024)} KB)`);
+  console.log(`html trace: ${fmt(r.steps)} steps rendered in ${fmt(r.ms)} ms (${fmt(r.bytes / KB)} KB)`);
 }

@@ -11,6 +11,7 @@ import { OutboxStore } from '../integrations/sqlite/outbox-store.ts';
 import { SqliteVoicemailStore } from '../integrations/sqlite/voicemail-store.ts';
 import type { Outbox } from '../engine/outbox.ts';
 import { benchDataRoot } from './data-root.ts';
+import { maxRssBytes, MB } from './format.ts';
 
 export interface CallsResult {
   readonly calls: number;
@@ -86,11 +87,11 @@ export async function benchSimulatedCalls(
       calls,
       seconds,
       callsPerSecond: calls / seconds,
-      peakRssMb: process.resourceUsage().maxRSS / 1024,
-      heapMb: process.memoryUsage().heapUsed / 1e6,
-      dbMb: size.b / 1e6,
+      peakRssMb: maxRssBytes() / MB,
+      heapMb: process.memoryUsage().heapUsed / MB,
+      dbMb: size.b / MB,
       messages: now.n - before.n,
-      mediaMb: (now.b - before.b) / 1e6,
+      mediaMb: (now.b - before.b) / MB,
     });
     before = now;
   }
