@@ -67,11 +67,13 @@ holding the template (default $CALLFLOW_ACCOUNT). A template error is one line, 
     const data = { recipients: [], send_at: 'channel_destroy' as const, template_id: template.id, ...(comments ? { comments } : {}) };
     const macros = buildMacros(state, account, data, undefined, state.endedAt);
     const renderer = new TemplateRenderer();
+    // As the send at channel_destroy would: "now" is the end of the recorded call.
+    const time = { now: state.endedAt, timezone: account.timezone };
     try {
-      const out = [`subject: ${renderer.render(template.id, 'subject', template.subject, macros, 'text').replace(/[\r\n]+/g, ' ')}`];
-      if (template.text !== undefined) out.push('', '--- text', renderer.render(template.id, 'text', template.text, macros, 'text'));
-      if (template.html !== undefined) out.push('', '--- html', renderer.render(template.id, 'html', template.html, macros, 'html'));
-      if (template.sms) out.push('', '--- sms', renderer.render(template.id, 'sms.body', template.sms.body, macros, 'text'));
+      const out = [`subject: ${renderer.render(template.id, 'subject', template.subject, macros, 'text', time).replace(/[\r\n]+/g, ' ')}`];
+      if (template.text !== undefined) out.push('', '--- text', renderer.render(template.id, 'text', template.text, macros, 'text', time));
+      if (template.html !== undefined) out.push('', '--- html', renderer.render(template.id, 'html', template.html, macros, 'html', time));
+      if (template.sms) out.push('', '--- sms', renderer.render(template.id, 'sms.body', template.sms.body, macros, 'text', time));
       io.out(printableLines(out.join('\n')));
       return 0;
     } catch (err) {

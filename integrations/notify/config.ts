@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { EngineError } from '../../engine/errors.ts';
 import type { EmailTransport, SmsTransport } from './transport.ts';
 import { isLoopbackHost } from './loopback.ts';
+import { isSafeEmail } from '../../modules/notification/addresses.ts';
 
 /** A configuration value that cannot be used: names the variable, never its secret value. */
 export class ConfigError extends EngineError {
@@ -50,7 +51,9 @@ const set = (v: string | undefined): v is string => v !== undefined && v.trim().
 export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettings {
   const dir = set(env.CALLFLOW_OUTBOX_DIR) ? env.CALLFLOW_OUTBOX_DIR : 'outbox';
   const defaultFrom = env.CALLFLOW_MAIL_FROM;
-  if (set(defaultFrom) && !/^[^\s@<>]+@[^\s@<>]+$/.test(defaultFrom)) throw new ConfigError('CALLFLOW_MAIL_FROM', 'must be one plain email address');
+  // The rule a template's `from` is held to: nodemailer reads a looser value as something else
+  // ("ops,boss@corp.example" made the envelope sender "ops").
+  if (set(defaultFrom) && !isSafeEmail(defaultFrom)) throw new ConfigError('CALLFLOW_MAIL_FROM', 'must be one plain email address');
   const sender = set(defaultFrom) ? { defaultFrom } : {};
   // A setting that only means something beside another is an error on its own: it would be
   // silently ignored, and mail would go somewhere the operator did not intend.
@@ -77,6 +80,10 @@ export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettin
     if (!['', '0', '1'].includes(insecure.trim())) throw new ConfigError('CALLFLOW_SMTP_INSECURE_TLS', 'must be 1 (accept any certificate) or 0');
     if (set(env.CALLFLOW_SMTP_PASSWORD) && !set(env.CALLFLOW_SMTP_USER) && !url.username) {
       throw new ConfigError('CALLFLOW_SMTP_PASSWORD', 'set without a user (CALLFLOW_SMTP_USER, or one in CALLFLOW_SMTP_URL)');
+    }
+    // With no user the transport does not authenticate at all: the password would be dropped.
+    if (url.password && !url.username && !set(env.CALLFLOW_SMTP_USER)) {
+      throw new ConfigError('CALLFLOW_SMTP_URL', 'has a password but no user (put one in the URL, or set CALLFLOW_SMTP_USER)');
     }
     // The transport decodes them when it connects: a bad escape must stop the start, named here.
     for (const [part, value] of [['user', url.username], ['password', url.password]] as const) {

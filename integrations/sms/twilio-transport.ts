@@ -42,7 +42,9 @@ export class TwilioTransport implements SmsTransport {
       const m = await this.client.messages.create({
         to: d.recipient,
         body: d.sms.body,
-        ...(this.s.messagingServiceSid ? { messagingServiceSid: this.s.messagingServiceSid } : { from: this.s.from! }),
+        // Both set: the service sends, from that number (Twilio wants it in the service's sender pool).
+        ...(this.s.messagingServiceSid ? { messagingServiceSid: this.s.messagingServiceSid } : {}),
+        ...(this.s.from ? { from: this.s.from } : {}),
       });
       return { ok: true, providerId: m.sid };
     } catch (err) {

@@ -4,7 +4,7 @@ import type { OutboundMessage } from '../../engine/outbox.ts';
 import { headerText, isSafeEmail, unique } from './addresses.ts';
 import { buildMacros } from './macros.ts';
 import { emailAddresses, resolveRecipients } from './recipients.ts';
-import { TemplateError, type TemplateRenderer } from './renderer.ts';
+import { TemplateError, type RenderTime, type TemplateRenderer } from './renderer.ts';
 import type { NotificationData, NotificationTemplate } from './schema.ts';
 
 export interface Composition {
@@ -27,11 +27,12 @@ export function renderEmailFields(
   template: NotificationTemplate,
   values: Record<string, unknown>,
   renderer: TemplateRenderer,
+  time: RenderTime,
 ): { subject: string; text: string | undefined; html: string | undefined } {
   return {
-    subject: headerText(renderer.render(template.id, 'subject', template.subject, values, 'text')),
-    text: template.text === undefined ? undefined : renderer.render(template.id, 'text', template.text, values, 'text'),
-    html: template.html === undefined ? undefined : renderer.render(template.id, 'html', template.html, values, 'html'),
+    subject: headerText(renderer.render(template.id, 'subject', template.subject, values, 'text', time)),
+    text: template.text === undefined ? undefined : renderer.render(template.id, 'text', template.text, values, 'text', time),
+    html: template.html === undefined ? undefined : renderer.render(template.id, 'html', template.html, values, 'html', time),
   };
 }
 
@@ -51,6 +52,8 @@ export function compose(input: {
 }): Composition {
   const { data, account, renderer } = input;
   const notes: string[] = [];
+  // "now" in a template is the moment of the send, by the call's clock; dates in the account's zone.
+  const time: RenderTime = { now: input.sentAt, timezone: account.timezone };
   const templateId = data.template_id!;
   const template = account.bundle.notificationTemplates.find((t) => t.id === templateId) as NotificationTemplate | undefined;
   if (!template) return { messages: [], notes: [`no template "${templateId}" in the account: nothing sent`], failures: [] };
@@ -69,7 +72,7 @@ export function compose(input: {
       notes.push('email: no recipient (none resolved, none in the template): nothing sent');
       return [];
     }
-    const { subject, text, html } = renderEmailFields(template, values, renderer);
+    const { subject, text, html } = renderEmailFields(template, values, renderer, time);
     const replyTo = template.reply_to && isSafeEmail(template.reply_to) ? template.reply_to : undefined;
     return envelope.map((rcpt) => ({
       ...base,
@@ -98,7 +101,7 @@ export function compose(input: {
       notes.push('sms: no recipient (none resolved, none in the template): nothing sent');
       return [];
     }
-    const body = renderer.render(templateId, 'sms.body', template.sms.body, values, 'text');
+    const body = renderer.render(templateId, 'sms.body', template.sms.body, values, 'text', time);
     return unique(numbers).map((number) => ({ ...base, idempotencyKey: key('sms', number), medium: 'sms' as const, recipient: number, sms: { body } }));
   };
 

@@ -97,7 +97,7 @@ export function voicemailEmails(input: {
       file_size: message.mediaBytes,
     },
   };
-  const { subject, text, html } = renderEmailFields(template, values, renderer);
+  const { subject, text, html } = renderEmailFields(template, values, renderer, { now: message.createdAt, timezone: tz });
   const attachments = box.include_message_on_notify
     ? [{ filename: fileName, path: message.mediaPath, contentType: fileName.endsWith('.mp3') ? 'audio/mpeg' : 'audio/x-wav' }]
     : undefined;
