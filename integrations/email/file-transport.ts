@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
+import { messageFileName } from '../notify/file-name.ts';
 import type { DeliveryResult, EmailDelivery, EmailTransport } from '../notify/transport.ts';
 import { mailOptions, NO_SENDER } from './compose-mail.ts';
 
@@ -25,7 +26,7 @@ export class FileEmailTransport implements EmailTransport {
     try {
       const info = await this.mailer.sendMail(options);
       mkdirSync(this.dir, { recursive: true });
-      const file = join(this.dir, `${d.outboxId}-${d.recipient.replace(/[^A-Za-z0-9@._-]/g, '_')}.eml`);
+      const file = join(this.dir, messageFileName(d.outboxId, d.recipient, d.idempotencyKey, d.email, 'eml'));
       writeFileSync(file, info.message as Buffer);
       return { ok: true, providerId: file };
     } catch (err) {

@@ -1,3 +1,4 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../../engine/errors.ts';
 import type { EmailTransport, SmsTransport } from './transport.ts';
@@ -141,7 +142,23 @@ export function notificationSettings(env: NodeJS.ProcessEnv): NotificationSettin
       ...(set(baseUrl) ? { baseUrl } : {}),
     };
   }
+  if (email.kind === 'files' || sms.kind === 'files') usableFolder(dir);
   return { email, sms };
+}
+
+/**
+ * The file transports' folder must be one this process can write in: found out per message, a
+ * file in its place (ENOTDIR) looked temporary, was retried for minutes and failed in the end.
+ */
+function usableFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'is not a folder' : code === 'EACCES' ? 'is not writable' : `cannot be used (${code ?? (err as Error).message})`;
+    throw new ConfigError('CALLFLOW_OUTBOX_DIR', `${dir} ${why}`);
+  }
 }
 
 /** Builds the transports; each library (nodemailer, twilio) loads only if that transport is used. */

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { messageFileName } from '../notify/file-name.ts';
 import type { DeliveryResult, SmsDelivery, SmsTransport } from '../notify/transport.ts';
 
 /** The embedded default when Twilio is not configured: each SMS becomes a JSON file in a folder. */
@@ -13,7 +14,7 @@ export class FileSmsTransport implements SmsTransport {
   async send(d: SmsDelivery): Promise<DeliveryResult> {
     try {
       mkdirSync(this.dir, { recursive: true });
-      const file = join(this.dir, `${d.outboxId}-${d.recipient.replace(/[^0-9+]/g, '_')}.json`);
+      const file = join(this.dir, messageFileName(d.outboxId, d.recipient, d.idempotencyKey, d.sms, 'json'));
       writeFileSync(file, JSON.stringify({ to: d.recipient, body: d.sms.body, idempotency_key: d.idempotencyKey }, null, 2) + '\n');
       return { ok: true, providerId: file };
     } catch (err) {
