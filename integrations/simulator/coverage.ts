@@ -98,10 +98,13 @@ export interface CoverageReport {
  * Whether a report reaches `--min` percent. Not on the bare floats: 119 of 125 is 95.1999...
  * and must pass --min 95.2, which is what the report prints.
  */
-export const reachesMin = (report: Pick<CoverageReport, 'percent'>, min: number): boolean => report.percent + 1e-9 >= min;
+export const reachesMin = (report: Pick<CoverageReport, 'percent'>, min: number): boolean => shownPercent(report.percent) >= min;
+
+/** The percentage as printed: one decimal, rounded down (a 71.43% it does not show cannot meet --min 71.42). */
+const shownPercent = (p: number): number => Math.floor(p * 10 + 1e-9) / 10;
 
 /** Coverage percentage for display: one decimal, rounded down so it never overstates. */
-export const formatPercent = (p: number): string => `${(Math.floor(p * 10 + 1e-9) / 10).toFixed(1)}%`;
+export const formatPercent = (p: number): string => `${shownPercent(p).toFixed(1)}%`;
 
 /**
  * Counts, from the step log, how the executions `executionIds` went through `callflow`: only
