@@ -1,9 +1,8 @@
 // The README's example and the coverage threshold, held to what the README says.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { notificationSettings } from '../integrations/notify/config.ts';
 import { tempDir, writeJson } from './support/sim.ts';
 
 const cli = (args: string[], env: Record<string, string> = {}) => {
@@ -16,7 +15,6 @@ const cli = (args: string[], env: Record<string, string> = {}) => {
 };
 
 const exampleAccount = resolve('callflows/example/account.json');
-const exampleScenario = resolve('callflows/example/scenarios/alice-answers.json');
 
 describe('README "Writing a scenario": the example scenario', () => {
   // The README's example lives in callflows/example/scenarios/ ("account": "../account.json")
