@@ -8,17 +8,24 @@
  * all (nested quantifiers multiply), and more than 4 variable-length pieces in all, each counted
  * as often as it can repeat. A purely syntactic check, read as JavaScript reads a pattern: it
  * also refuses the rare harmless form whose repetitions cannot overlap (`(\d+,)+`), which can
- * always be written without the nesting. It looks at quantifiers only: alternatives of one
- * character each (`(\d|\*|#)+`) are common in dial patterns and harmless, and overlapping
- * alternatives (`(1|12)+`) are left to the author.
+ * always be written without the nesting. Alternatives of different lengths
+ * make a group variable (`(1|11)+` is `(1{1,2})+`); alternatives of one length (`(\d|\*|#)+`,
+ * common in dial patterns) do not.
  */
 export function stallRisk(source: string): string | undefined {
   // Per open group (the first is the whole pattern): whether it matches a variable length; the
   // most times a variable-length group inside it repeats (`reps`); its variable-length pieces,
   // weighted by their repetitions (`pieces`); whether it is a lookaround, which is zero-width
   // and never backtracked into, so what it holds costs nothing outside it.
-  type Frame = { variable: boolean; reps: number; pieces: number; lookaround: boolean };
-  const open: Frame[] = [{ variable: false, reps: 0, pieces: 0, lookaround: false }];
+  // `len` is the fixed length of the alternative being read, `last` that of its last atom (for a
+  // `{n}` after it), `alts` the lengths of the alternatives already read.
+  type Frame = { variable: boolean; reps: number; pieces: number; lookaround: boolean; len: number; last: number; alts: number[] };
+  const frame = (lookaround: boolean): Frame => ({ variable: false, reps: 0, pieces: 0, lookaround, len: 0, last: 0, alts: [] });
+  const open: Frame[] = [frame(false)];
+  const atom = (f: Frame, n: number): void => {
+    f.len += n;
+    f.last = n;
+  };
   // The group just closed, while a quantifier may still follow it.
   let group: Frame | undefined;
   // Whether the last thing read was a quantifier (a `?` after one makes it lazy, nothing more).
@@ -29,6 +36,7 @@ export function stallRisk(source: string): string | undefined {
     const top = open[open.length - 1]!;
     if (c === '\\') {
       i += 2;
+      atom(top, 1);
       group = undefined;
       afterQuantifier = false;
       continue;
@@ -38,6 +46,7 @@ export function stallRisk(source: string): string | undefined {
       i++;
       while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
       i++;
+      atom(top, 1);
       group = undefined;
       afterQuantifier = false;
       continue;
@@ -45,15 +54,32 @@ export function stallRisk(source: string): string | undefined {
     if (c === '(') {
       // `(?:`, `(?=`, `(?!`, `(?<=`, `(?<!`, `(?<name>`, `(?P<name>`: the group's kind, not a quantifier.
       const kind = /^\(\?(?::|=|!|<=|<!|P?<[A-Za-z_$][A-Za-z0-9_$]*>)/.exec(source.slice(i));
-      open.push({ variable: false, reps: 0, pieces: 0, lookaround: kind !== null && /^\(\?(=|!|<=|<!)$/.test(kind[0]) });
+      open.push(frame(kind !== null && /^\(\?(=|!|<=|<!)$/.test(kind[0])));
       i += kind ? kind[0].length : 1;
       group = undefined;
       afterQuantifier = false;
       continue;
     }
+    if (c === '|') {
+      top.alts.push(top.len);
+      top.len = 0;
+      top.last = 0;
+      group = undefined;
+      afterQuantifier = false;
+      i++;
+      continue;
+    }
     if (c === ')' && open.length > 1) {
       group = open.pop()!;
       const parent = open[open.length - 1]!;
+      // Alternatives of different lengths make the group variable: `(\d|\d\d)+` cuts a number
+      // every way `(\d{1,2})+` does.
+      const lengths = [...group.alts, group.len];
+      if (!group.variable && lengths.some((n) => n !== lengths[0])) {
+        group.variable = true;
+        group.pieces++;
+      }
+      atom(parent, group.lookaround ? 0 : lengths[0]!);
       if (group.lookaround) group = undefined;
       else {
         if (group.variable) {
@@ -82,6 +108,8 @@ export function stallRisk(source: string): string | undefined {
       if (variable) {
         top.variable = true;
         top.pieces++;
+      } else if (braces) {
+        top.len += top.last * (Number(braces[1]) - 1);
       }
       i += braces ? braces[0].length : 1;
       group = undefined;
@@ -89,6 +117,7 @@ export function stallRisk(source: string): string | undefined {
       continue;
     }
     i++;
+    if (c !== '^' && c !== '$') atom(top, 1);
     group = undefined;
     afterQuantifier = false;
   }

@@ -31,6 +31,8 @@ export class VirtualClock implements EngineClock {
   }
 
   setTimeout(fn: (...args: unknown[]) => void, ms: number): number {
+    // A NaN due time would sort nowhere and stop virtual time for every call on this clock.
+    if (!Number.isFinite(ms)) throw new RangeError(`virtual clock: a timer of ${ms} ms`);
     const id = ++this.seq;
     const delay = Math.max(0, Math.round(ms));
     if (delay === 0) this.now0.push({ id, due: this.current, fn: fn as () => void });

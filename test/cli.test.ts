@@ -81,7 +81,8 @@ describe('callflow CLI', () => {
     const s = writeJson(join(dir, 's.json'), { name: 's', account: 'account.json', callflow: 'cf.json', call: { from: '1' } });
     const r = cli(['simulate', s, '--db', join(dir, 'log.db')]);
     expect(r.code).toBe(1);
-    expect(r.errLines).toEqual([`${join(dir, 'cf.json')}: /flow/data/strategy: must be one of "simultaneous", "single" (got "random")`]);
+    // Said through the scenario that names the file: in a batch, which scenario failed.
+    expect(r.errLines).toEqual([`${s}: /callflow: ${join(dir, 'cf.json')}: /flow/data/strategy: must be one of "simultaneous", "single" (got "random")`]);
   });
 
   it('trace list and trace show read the step log (a unique prefix or suffix of the id is enough)', () => {

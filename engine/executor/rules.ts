@@ -43,8 +43,10 @@ export const isEmptyNode = (n: FlowNode | Record<string, never> | undefined): bo
   n === undefined || !('module' in n);
 
 function child(frame: Frame, key: string, stepSeq: number, parentSeq: number | null): Frame | undefined {
-  const node = (frame.node as FlowNode).children?.[key];
-  if (node === undefined) return undefined;
+  const children = (frame.node as FlowNode).children;
+  // Keys come from the switch too (a hangup cause): `toString` must not find Object.prototype's.
+  if (!children || !Object.hasOwn(children, key)) return undefined;
+  const node = children[key]!;
   return { node, callflowId: frame.callflowId, path: joinPointer(frame.path, 'children', key), parentSeq };
 }
 

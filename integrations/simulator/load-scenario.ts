@@ -32,6 +32,12 @@ function loadAccount(file: string, ctx: LoadContext, cache: AccountCache): LoadR
   return out;
 }
 
+/**
+ * An error in a file a scenario names, said through the scenario and its field, on one line: in a
+ * batch, the file's own error alone does not say which scenario failed.
+ */
+const through = (scenarioFile: string, field: string, e: DocumentError): DocumentError => new DocumentError(scenarioFile, field, e.message);
+
 /** Loads a scenario with the account (and callflow) it names; every problem names its file and place. */
 export function loadScenario(file: string, ctx: LoadContext, cache: AccountCache = new Map()): LoadResult<LoadedScenario> {
   const read = readJsonFile(file);
@@ -49,14 +55,14 @@ export function loadScenario(file: string, ctx: LoadContext, cache: AccountCache
   }
   const account = loadAccount(besideFile(file, scenario.account), ctx, cache);
   warnings.push(...account.warnings);
-  if (!account.ok) return { ok: false, errors: [...errors, ...account.errors], warnings };
+  if (!account.ok) return { ok: false, errors: [...errors, ...account.errors.map((e) => through(file, '/account', e))], warnings };
 
   let callflow: LoadedCallflow | undefined;
   if (scenario.callflow) {
     const cf = loadCallflowFile(besideFile(file, scenario.callflow), ctx);
     warnings.push(...cf.warnings);
     if (cf.ok) callflow = cf.value;
-    else errors.push(...cf.errors);
+    else errors.push(...cf.errors.map((e) => through(file, '/callflow', e)));
   }
   const view = account.value.view;
   if (scenario.call.device && !view.device(scenario.call.device)) {

@@ -183,7 +183,7 @@ export class SimulatedSwitch implements Switch {
 
   private promptMs(file: string): number {
     const p = this.scenario.prompts;
-    return (p.durations_s[file] ?? p.durations_s[promptName(file)] ?? p.default_s) * 1000;
+    return (own(p.durations_s, file) ?? own(p.durations_s, promptName(file)) ?? p.default_s) * 1000;
   }
 
   // --- applications ----------------------------------------------------------------------
@@ -323,7 +323,7 @@ export class SimulatedSwitch implements Switch {
     finish: (r?: string, v?: Record<string, string>) => void,
   ): void {
     const devices = this.scenario.devices;
-    const plan = planBridge(cmd.endpoints, cmd.strategy, cmd.timeoutSeconds, (id) => devices[id] ?? NO_ANSWER);
+    const plan = planBridge(cmd.endpoints, cmd.strategy, cmd.timeoutSeconds, (id) => own(devices, id) ?? NO_ANSWER);
     const timers: number[] = [];
     const firstRing = plan.legs.filter((l) => l.rings).reduce((m, l) => Math.min(m, l.startMs), Infinity);
     if (firstRing < plan.result.atMs || (plan.result.kind === 'answer' && firstRing <= plan.result.atMs)) {
@@ -361,7 +361,7 @@ export class SimulatedSwitch implements Switch {
             'Bridge-B-Unique-ID': legUuid,
             'Other-Leg-Unique-ID': legUuid,
           });
-          const hangupAfter = devices[result.leg.endpoint.deviceId]?.hangup_after_s ?? this.scenario.callee.hangup_after_s;
+          const hangupAfter = own(devices, result.leg.endpoint.deviceId)?.hangup_after_s ?? this.scenario.callee.hangup_after_s;
           if (hangupAfter !== undefined) {
             timers.push(
               this.after(ch, hangupAfter * 1000, () => {
@@ -417,4 +417,13 @@ export class SimulatedSwitch implements Switch {
     this.emit(ch, 'CHANNEL_DESTROY');
     this.clock.setTimeout(() => this.channels.delete(ch.uuid), 0);
   }
+}
+
+/**
+ * A scenario map's own entry: names come from documents and files, and `constructor` or
+ * `toString` must not find Object.prototype's (a greeting named constructor.wav got a function
+ * as its duration, NaN ms, and stopped virtual time).
+ */
+function own<T>(map: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
 }
