@@ -12,6 +12,7 @@ import type { HangupCause, Switch } from './switch.ts';
 import type { Outbox } from './outbox.ts';
 import type { VoicemailStore } from './voicemail.ts';
 import { ExecutionTrace } from './trace/execution-trace.ts';
+import { recordedFirst } from './trace/recorded-first.ts';
 import type { EndReason, ExecutionEnd, ExecutionStart, TraceSink } from './trace/rows.ts';
 
 export interface Logger {
@@ -129,8 +130,7 @@ export async function executeCall(deps: EngineDeps, incoming: IncomingCall): Pro
     recordingDir: deps.recordingDir,
     executionId: start.id,
     startedAt: start.started_at,
-    ...(deps.outbox ? { outbox: deps.outbox } : {}),
-    ...(deps.voicemail ? { voicemail: deps.voicemail } : {}),
+    ...recordedFirst(deps.sink, start, { ...(deps.outbox ? { outbox: deps.outbox } : {}), ...(deps.voicemail ? { voicemail: deps.voicemail } : {}) }),
   });
 
   try {

@@ -104,3 +104,33 @@ describe('scenario times', () => {
     expect(r.err.trim()).toBe(`${s}: /max_call_s: must be <= 86400`);
   });
 });
+
+describe('coverage prints values from scenarios inert', () => {
+  it("a scenario's call.to with escape sequences never reaches the terminal raw", () => {
+    const dir = tempDir();
+    writeJson(join(dir, 'account.json'), account([callflow('cf', { module: 'user', data: { id: 'alice' } }, ['2000'])]));
+    const cf = writeJson(join(dir, 'cf.json'), callflow('cf', { module: 'user', data: { id: 'alice' } }, ['2000']));
+    const bad = writeJson(join(dir, 'esc.json'), { name: 'esc', account: 'account.json', call: { from: '+1415', to: '\u001b]0;pwned\u0007\u001b[2J' } });
+    const r = cli(['coverage', cf, bad, '--db', join(dir, 'log.db')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('esc.json');
+    expect(r.err).not.toMatch(CONTROL);
+  });
+});
+
+describe('serve configuration from the environment', () => {
+  // README: a bad value stops the command with one line naming the variable (it named the flag
+  // the operator never gave, and echoed the control characters it refused).
+  it('serve: a bad CALLFLOW_SOUND_TEMPLATE / CALLFLOW_LEG_TEMPLATE is named as the variable, printed inert', () => {
+    const dir = tempDir();
+    for (const [name, value] of [
+      ['CALLFLOW_SOUND_TEMPLATE', '\u001b]0;pwned\u0007{name}'],
+      ['CALLFLOW_LEG_TEMPLATE', 'sofia/\u001b[2J{username}'],
+    ] as const) {
+      const r = cli(['serve', '--account', 'callflows/example/account.json', '--db', join(dir, 'live.db'), '--listen', '127.0.0.1:0', '--no-inbound'], { [name]: value }, 10_000);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(name);
+      expect(r.err).not.toMatch(CONTROL);
+    }
+  }, 30_000);
+});

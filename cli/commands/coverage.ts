@@ -14,11 +14,11 @@ import {
   type NodeCoverage,
 } from '../../integrations/simulator/coverage.ts';
 import { runBatch } from '../../integrations/simulator/run-batch.ts';
-import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
 import { dbPath, mediaDirs, stepLogWriteFailure, type Command } from '../command.ts';
 import { createProgress } from '../progress.ts';
+import { openStepLogToWrite } from '../writable-step-log.ts';
 import { printable } from '../render-trace.ts';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
@@ -234,7 +234,7 @@ complete; 2 for a usage error. Progress goes to stderr.`,
     const callflow = cf.value;
     const checked = scenariosForCallflow(callflow, scenarioFiles, ctx);
     for (const w of checked.warnings) warn(`warning: ${printable(w.toString())}`);
-    for (const p of checked.problems) io.err(p.message);
+    for (const p of checked.problems) io.err(printable(p.message));
     let failed = checked.problems.length > 0;
     if (checked.runnable.length === 0) {
       io.err(`coverage: no scenario exercises callflow "${printable(callflow.doc.id)}"`);
@@ -242,7 +242,7 @@ complete; 2 for a usage error. Progress goes to stderr.`,
     }
 
     const dbFile = dbPath(values, io.env);
-    const db = openDatabase(dbFile);
+    const db = openStepLogToWrite(dbFile);
     const ids: string[] = [];
     try {
       const sink = new SqliteTraceSink(db, {
@@ -277,7 +277,7 @@ complete; 2 for a usage error. Progress goes to stderr.`,
               if (item.summary.status !== 'completed') {
                 failed = true;
                 progress.err(
-                  `${item.file}: execution ${item.summary.id} ${item.summary.status} (${item.summary.endReason})` +
+                  `${printable(item.file)}: execution ${item.summary.id} ${item.summary.status} (${item.summary.endReason})` +
                     (item.summary.error ? `: ${printable(item.summary.error)}` : ''),
                 );
               }

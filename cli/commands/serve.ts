@@ -13,12 +13,14 @@ import { liveEngineDeps } from '../../integrations/live/live-deps.ts';
 import { LiveEngine } from '../../integrations/live/live-engine.ts';
 import { notificationSettings } from '../../integrations/notify/config.ts';
 import { startOutboxWorker } from '../../integrations/notify/worker-client.ts';
-import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { WalWriteback } from '../../integrations/sqlite/wal-writeback.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
 import { createRegistry } from '../../modules/index.ts';
+import { printable } from '../render-trace.ts';
 import { dbPath, flagOrEnv, MAX_TIMER_S, mediaDirs, positiveInt, type Command } from '../command.ts';
+import { deliverUntil } from '../interrupt.ts';
+import { openStepLogToWrite } from '../writable-step-log.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -63,16 +65,18 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
   async run({ values, positionals }, io) {
     if (positionals.length > 0) throw new UsageError(`serve: unexpected argument "${positionals[0]}"`);
     if (typeof values.account !== 'string') throw new UsageError('serve: --account FILE is required');
-    const listen = hostPort(flagOrEnv(values.listen, io.env.CALLFLOW_LISTEN) ?? '127.0.0.1:8084', '127.0.0.1', '--listen', { anyPort: true });
-    const esl = hostPort(flagOrEnv(values.esl, io.env.CALLFLOW_ESL) ?? '127.0.0.1:8021', '127.0.0.1', '--esl');
+    // A bad value is named where it came from: the flag, or the variable the operator set.
+    const from = (flag: string, variable: string): string => (flagOrEnv(values[flag], undefined) !== undefined ? `--${flag}` : variable);
+    const listen = hostPort(flagOrEnv(values.listen, io.env.CALLFLOW_LISTEN) ?? '127.0.0.1:8084', '127.0.0.1', from('listen', 'CALLFLOW_LISTEN'), { anyPort: true });
+    const esl = hostPort(flagOrEnv(values.esl, io.env.CALLFLOW_ESL) ?? '127.0.0.1:8021', '127.0.0.1', from('esl', 'CALLFLOW_ESL'));
     const password = flagOrEnv(values['esl-password'], io.env.CALLFLOW_ESL_PASSWORD) ?? 'ClueCon';
     const legTemplate = flagOrEnv(values['leg-template'], io.env.CALLFLOW_LEG_TEMPLATE);
     const soundTemplate = flagOrEnv(values['sound-template'], io.env.CALLFLOW_SOUND_TEMPLATE);
     const soundProblem = soundTemplate === undefined ? undefined : soundTemplateProblem(soundTemplate);
-    if (soundProblem) throw new UsageError(`serve: --sound-template ${soundProblem} (got "${soundTemplate}")`);
+    if (soundProblem) throw new UsageError(`serve: ${from('sound-template', 'CALLFLOW_SOUND_TEMPLATE')} ${soundProblem} (got "${printable(soundTemplate!)}")`);
     const drainS = positiveInt('drain-timeout', values['drain-timeout'], 60, MAX_TIMER_S);
     const templateProblem = legTemplate === undefined ? undefined : legTemplateProblem(legTemplate);
-    if (templateProblem) throw new UsageError(`serve: --leg-template "${legTemplate}": ${templateProblem}`);
+    if (templateProblem) throw new UsageError(`serve: ${from('leg-template', 'CALLFLOW_LEG_TEMPLATE')} "${printable(legTemplate!)}": ${templateProblem}`);
 
     const registry = createRegistry();
     const loaded = loadAccountBundle(values.account, { registry, validator: new SchemaValidator() });
@@ -85,7 +89,7 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     const router = new Router(loaded.value.callflows);
 
     const dbFile = dbPath(values, io.env);
-    const db = openDatabase(dbFile);
+    const db = openStepLogToWrite(dbFile);
     const writeback = WalWriteback.start(db);
     const media = mediaDirs(dbFile);
     // stdout carries one line per call (the LiveEngine's info); stderr problems and lifecycle.
@@ -100,6 +104,17 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     let inbound: InboundConnection | undefined;
     let left = 0;
     let signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+    // The first signal drains; a second one (an impatient Ctrl-C, a supervisor's follow-up
+    // SIGTERM) closes the calls in flight at once, and they are still recorded, as
+    // switch_disconnected, instead of the process dying with their rows left running. Once the
+    // calls are done it stops the wait for deliveries, and the sends in flight are still
+    // recorded: killed mid-send, a message would be sent again after a restart.
+    let force: () => void = () => {};
+    let forcedStop = false;
+    const forced = new Promise<void>((resolve) => (force = resolve)).then(() => {
+      forcedStop = true;
+    });
+    let waitingFor: 'calls' | 'deliveries' = 'calls';
     try {
       const engine = new LiveEngine(
         liveEngineDeps({
@@ -131,19 +146,15 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
         inbound.start();
       }
 
-      // The first signal drains; a second one (an impatient Ctrl-C, a supervisor's follow-up
-      // SIGTERM) closes the calls in flight at once, and they are still recorded, as
-      // switch_disconnected, instead of the process dying with their rows left running.
-      let force: () => void = () => {};
-      let forcedStop = false;
-      const forced = new Promise<void>((resolve) => (force = resolve)).then(() => {
-        forcedStop = true;
-      });
       await new Promise<void>((resolveStop) => {
         let stopping = false;
         const onSignal = (signal: NodeJS.Signals): void => {
           if (stopping) {
-            io.err(`serve: ${signal} again: closing the ${engine.inFlight} call(s) in flight now`);
+            io.err(
+              waitingFor === 'calls'
+                ? `serve: ${signal} again: closing the ${engine.inFlight} call(s) in flight now`
+                : `serve: ${signal} again: no longer waiting for deliveries; recording the sends in flight`,
+            );
             force();
             return;
           }
@@ -162,21 +173,22 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
       // A closed socket ends its execution as switch_disconnected, post-hangup work included: let that land.
       if (left > 0 && (await engine.drain(10_000)) > 0) io.err(`serve: ${engine.inFlight} execution(s) did not finish`);
     } finally {
+      // Also on a failed start (a busy port): nothing may keep the process alive.
+      await server?.close();
+      await inbound?.close();
+      waitingFor = 'deliveries';
+      const delivery = await deliverUntil(notifications.worker, 10_000, forced).catch(() => ({ pending: -1 }));
       if (signalHandler) {
         process.off('SIGTERM', signalHandler);
         process.off('SIGINT', signalHandler);
       }
-      // Also on a failed start (a busy port): nothing may keep the process alive.
-      await server?.close();
-      await inbound?.close();
-      const delivery = await notifications.worker.drain(10_000).catch(() => ({ pending: -1 }));
-      await notifications.worker.close();
       if (delivery.pending > 0) io.err(`serve: ${delivery.pending} message(s) still pending in the outbox`);
       await writeback.close();
       db.close();
     }
     io.err('serve: stopped');
-    return left > 0 ? 1 : 0;
+    // README: a second signal ends serve with 1, whether it cut the calls or the deliveries short.
+    return left > 0 || forcedStop ? 1 : 0;
   },
 };
 

@@ -2,7 +2,6 @@ import { SchemaValidator } from '../../engine/documents/validator.ts';
 import { UsageError } from '../../engine/errors.ts';
 import { createRegistry } from '../../modules/index.ts';
 import { runBatch } from '../../integrations/simulator/run-batch.ts';
-import { openDatabase } from '../../integrations/sqlite/open-database.ts';
 import { WalWriteback } from '../../integrations/sqlite/wal-writeback.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
@@ -12,6 +11,8 @@ import { describeSettings, notificationSettings } from '../../integrations/notif
 import { startOutboxWorker } from '../../integrations/notify/worker-client.ts';
 import { renderTrace, summaryLine } from '../render-trace.ts';
 import { createProgress } from '../progress.ts';
+import { catchInterrupt, deliverUntil, interruptedExitCode } from '../interrupt.ts';
+import { openStepLogToWrite } from '../writable-step-log.ts';
 import { printable } from '../../engine/text.ts';
 
 export const simulateCommand: Command = {
@@ -28,7 +29,9 @@ Notifications go through the durable outbox in the same database: to an SMTP ser
 Twilio when configured (CALLFLOW_SMTP_URL, TWILIO_*), otherwise as files under ./outbox
 (CALLFLOW_OUTBOX_DIR). Pending messages from earlier runs are resumed. After the calls,
 delivery is awaited up to --deliver-timeout seconds (default 10); what is left stays pending
-for the next run or "callflow notifications deliver".
+for the next run or "callflow notifications deliver". Ctrl-C (or SIGTERM) stops the batch after
+the calls running, or stops the wait for deliveries (the sends in flight are still recorded),
+and exits 130 (143).
 
 Recordings are written beside the database (recordings/), and voicemail messages kept from
 them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
@@ -45,7 +48,7 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
     const registry = createRegistry();
     const settings = notificationSettings(io.env);
     const dbFile = dbPath(values, io.env);
-    const db = openDatabase(dbFile);
+    const db = openStepLogToWrite(dbFile);
     const writeback = WalWriteback.start(db);
     // Batches of 20 or more show progress (a bar on a terminal, plain lines otherwise).
     const progress = createProgress(io, { label: 'simulating', total: positionals.length, minTotal: 20 });
@@ -63,19 +66,15 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
     let failed = 0;
     let finished = 0;
     // Ctrl-C (or a SIGTERM) stops the batch, not the process: no new scenario starts, the
-    // running ones finish, and every finished execution is written before the exit. A second
+    // running ones finish, and every finished execution is written before the exit. During the
+    // wait for deliveries it stops the wait, and the sends in flight are still recorded. A second
     // signal kills at once, as usual.
-    let interrupted: NodeJS.Signals | undefined;
-    const stop = (signal: NodeJS.Signals): void => {
-      interrupted = signal;
-      progress.err(`${signal}: finishing the calls running and recording them (again to quit at once)`);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    let onSignal = (signal: NodeJS.Signals): void => progress.err(`${signal}: finishing the calls running and recording them (again to quit at once)`);
+    const interrupt = catchInterrupt((signal) => onSignal(signal));
     try {
       await runBatch(positionals, { registry, validator: new SchemaValidator() }, { registry, sink, outbox: notifications.outbox, voicemail, recordingDir: media.recordings }, {
         concurrency,
-        stopped: () => interrupted !== undefined,
+        stopped: () => interrupt.signal !== undefined,
         onResult: (item) => {
           finished++;
           progress.tick();
@@ -90,22 +89,25 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
           ids.push(item.summary.id);
         },
       });
+    } catch (err) {
+      interrupt.release();
+      throw err;
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
       sink.finish();
       progress.done();
     }
     failed += sink.writeFailures;
-    if (interrupted) {
-      io.err(`simulate: interrupted (${interrupted}) after ${finished} of ${positionals.length} scenarios; messages not yet delivered stay in the outbox`);
+    if (interrupt.signal) {
+      io.err(`simulate: interrupted (${interrupt.signal}) after ${finished} of ${positionals.length} scenarios; messages not yet delivered stay in the outbox`);
       await notifications.worker.close();
       await writeback.close();
       db.close();
-      return interrupted === 'SIGINT' ? 130 : 143;
+      return interruptedExitCode(interrupt.signal);
     }
-    const delivery = await notifications.worker.drain(deliverTimeout * 1000);
-    await notifications.worker.close();
+    onSignal = (signal) => io.err(`${signal}: no longer waiting for deliveries; recording the sends in flight (again to quit at once)`);
+    const delivery = await deliverUntil(notifications.worker, deliverTimeout * 1000, interrupt.caught).finally(() => interrupt.release());
+    // Every call ran and is recorded: the results are printed, and the exit code says the wait was cut short.
+    if (interrupt.signal) io.err(`simulate: interrupted (${interrupt.signal}) while waiting for deliveries`);
     if (delivery.pending > 0 || delivery.failed > 0) {
       const where = describeSettings(settings);
       io.err(
@@ -125,6 +127,7 @@ them under voicemail/<account>/<box>/ (see "callflow voicemail list").`,
     else for (const id of ids) io.out(summaryLine(execution(id)));
     await writeback.close();
     db.close();
+    if (interrupt.signal) return interruptedExitCode(interrupt.signal);
     return failed > 0 ? 1 : 0;
   },
 };

@@ -81,7 +81,7 @@ whole tree is drawn and the nodes never visited are dimmed.`,
       const callflow = typeof values.callflow === 'string' ? values.callflow : undefined;
       const loaded = account || callflow ? loadTraceDocuments({ account, callflow }) : { ok: true as const, docs: [], source: '' };
       if (!loaded.ok) {
-        for (const e of loaded.errors) io.err(e);
+        for (const e of loaded.errors) io.err(printable(String(e)));
         return 1;
       }
       const page = renderTraceHtml(detail, { docs: loaded.docs, docSource: loaded.source });

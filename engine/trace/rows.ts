@@ -115,6 +115,12 @@ export interface EffectRow {
 export interface TraceSink {
   begin(start: ExecutionStart): void;
   commit(start: ExecutionStart, end: ExecutionEnd, rows: ExecutionRows): void;
+  /**
+   * Runs `write`, which commits rows of this execution outside the step log (a queued message, a
+   * kept voicemail), with the execution on record (at least as running) in the same transaction:
+   * a crash can then leave the execution incomplete, never its rows without it.
+   */
+  durably?<T>(start: ExecutionStart, write: () => T): T;
 }
 
 export interface ExecutionRows {

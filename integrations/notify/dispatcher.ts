@@ -53,6 +53,9 @@ export class OutboxDispatcher {
   private pumping = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
+  /** Drains still running: they read the outbox once more, so closing waits for them. */
+  private draining = 0;
   private readonly idle = new Set<() => void>();
   /** This dispatcher's name on the messages it claims. */
   private readonly owner = processTag(Math.random().toString(36).slice(2, 10));
@@ -96,7 +99,9 @@ export class OutboxDispatcher {
           this.inFlight++;
           void this.deliver(row).finally(() => {
             this.inFlight--;
-            this.kick();
+            // Closing takes no new work, but a drain waits for this send's record.
+            if (this.closed) this.wakeIdle();
+            else this.kick();
           });
         }
       }
@@ -119,11 +124,12 @@ export class OutboxDispatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const next = this.store.nextDueAt();
-    if (next === undefined) {
-      for (const resolve of [...this.idle]) resolve();
-      return;
-    }
-    this.setTimer(next - this.wall.now());
+    if (next !== undefined) this.setTimer(next - this.wall.now());
+    this.wakeIdle();
+  }
+
+  /** Drains look again at what is in flight and due. */
+  private wakeIdle(): void {
     for (const resolve of [...this.idle]) resolve();
   }
 
@@ -176,38 +182,58 @@ export class OutboxDispatcher {
 
   /**
    * Waits until nothing is in flight and nothing is due before `timeoutMs` from now (messages
-   * waiting for a later retry stay pending), or until the timeout.
+   * waiting for a later retry stay pending), or until the timeout. Once the dispatcher is
+   * closing, it waits for the sends in flight only: the counts then include their outcome.
    */
   async drain(timeoutMs: number): Promise<DrainResult> {
     const deadline = this.wall.now() + timeoutMs;
     this.kick();
-    for (;;) {
-      let next: number | undefined;
-      try {
-        next = this.store.nextDueAt();
-      } catch {
-        next = this.wall.now(); // unreadable for now: keep waiting, up to the deadline
+    this.draining++;
+    try {
+      while (this.wall.now() < deadline && (this.inFlight > 0 || this.dueBefore(deadline))) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.max(1, Math.min(100, deadline - this.wall.now())));
+          const done = (): void => {
+            clearTimeout(t);
+            this.idle.delete(done);
+            resolve();
+          };
+          this.idle.add(done);
+        });
       }
-      const busy = this.inFlight > 0 || (next !== undefined && next <= deadline);
-      if (!busy || this.wall.now() >= deadline || this.closed) break;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, Math.min(100, deadline - this.wall.now())));
-        const done = (): void => {
-          clearTimeout(t);
-          this.idle.delete(done);
-          resolve();
-        };
-        this.idle.add(done);
-      });
+      const c = this.store.counts();
+      return { pending: c.pending + c.sending, sent: c.sent, failed: c.failed };
+    } finally {
+      this.draining--;
     }
-    const c = this.store.counts();
-    return { pending: c.pending + c.sending, sent: c.sent, failed: c.failed };
   }
 
-  async close(): Promise<void> {
+  /** Whether a message (a retry, a lapsed lease) comes due by `deadline` and will be tried. */
+  private dueBefore(deadline: number): boolean {
+    if (this.closed) return false;
+    try {
+      const next = this.store.nextDueAt();
+      return next !== undefined && next <= deadline;
+    } catch {
+      return true; // unreadable for now: keep waiting, up to the deadline
+    }
+  }
+
+  /**
+   * Takes no more work and stops waiting for retries; resolves once the sends in flight are
+   * recorded (ended there, a message would stay 'sending' and go out again after a restart)
+   * and every drain has read its counts, so the caller may close the database. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    this.wakeIdle();
+    while (this.inFlight > 0 || this.draining > 0) await new Promise((r) => setTimeout(r, 5));
     this.opts.email.close();
     this.opts.sms.close();
   }

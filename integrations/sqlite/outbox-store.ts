@@ -208,6 +208,16 @@ export class OutboxStore {
     return this.db.prepare('SELECT * FROM outbox_attempts WHERE outbox_id = ? ORDER BY attempt').all(id) as AttemptRow[];
   }
 
+  /**
+   * Pending messages (all, or message `id`) due now rather than at their next retry: someone asked
+   * for delivery (a server is back). Returns how many are pending.
+   */
+  dueNow(id?: number): number {
+    const now = this.wall.now();
+    const sql = `UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?) WHERE status = 'pending'`;
+    return (id === undefined ? this.db.prepare(sql).run(now) : this.db.prepare(`${sql} AND id = ?`).run(now, id)).changes;
+  }
+
   /** A failed message goes back to pending, due now, with a fresh attempt budget. False if it was not failed. */
   retry(id: number): boolean {
     return (

@@ -64,6 +64,7 @@ export class SqliteTraceSink implements TraceSink {
   private readonly effects: RowWriter;
   private readonly writeOne: (f: Finished) => void;
   private readonly writeMany: (list: readonly Finished[]) => void;
+  private readonly recordThen: (write: () => unknown) => unknown;
 
   constructor(db: Db, opts: SinkOptions = {}) {
     this.group = Math.max(1, opts.groupCommit ?? 1);
@@ -111,11 +112,29 @@ export class SqliteTraceSink implements TraceSink {
     };
     this.writeOne = db.transaction(write);
     this.writeMany = db.transaction((list: readonly Finished[]) => list.forEach(write));
+    this.recordThen = db.transaction((w: () => unknown) => w());
   }
 
   begin(start: ExecutionStart): void {
     if (this.group > 1) return;
     this.begun.set(start.id, Number(this.insertRunning.run([...startValues(start), this.writer]).lastInsertRowid));
+  }
+
+  /**
+   * With group commit an execution has no row until its group is written, but its messages and
+   * voicemails commit at once: its `running` row goes in with the first of them, in the same
+   * transaction (the stores' own transactions nest in it), so a crash leaves it to be marked
+   * incomplete by the next writer. The group commit then finishes that row.
+   */
+  durably<T>(start: ExecutionStart, write: () => T): T {
+    if (this.begun.has(start.id)) return write();
+    let seq = 0;
+    const out = this.recordThen(() => {
+      seq = Number(this.insertRunning.run([...startValues(start), this.writer]).lastInsertRowid);
+      return write();
+    }) as T;
+    this.begun.set(start.id, seq);
+    return out;
   }
 
   /** Executions that could not be written whole since this sink opened. */
