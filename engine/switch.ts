@@ -70,6 +70,16 @@ export const SIP_CODE_FOR_CAUSE: Readonly<Partial<Record<HangupCause, number>>> 
   SUBSCRIBER_ABSENT: 480,
 };
 
+/** A custom SIP header's name: a token of letters, digits and '-'. */
+export const SIP_HEADER_NAME_PATTERN = '^[A-Za-z0-9-]+$';
+/**
+ * A custom SIP header's value, as a dial string can carry it: printable, with none of FreeSWITCH's
+ * quotes and escape (' " \), none of what ends or splits a variable block or a leg (, { } [ ] |),
+ * no `${` (variable expansion), no `:_:` (enterprise originate separator), and spaces only
+ * inside (FreeSWITCH trims the ends).
+ */
+export const SIP_HEADER_VALUE_PATTERN = '^(?!.*\\$\\{)(?!.*:_:)(?!\\s)[^\\x00-\\x1f\\x7f\'"\\\\,{}\\[\\]|]+(?<!\\s)$';
+
 /** One leg of a bridge: a device, as the engine resolved it. A driver turns it into a dial string. */
 export interface BridgeEndpoint {
   readonly deviceId: string;
@@ -107,6 +117,18 @@ export type SwitchCommand =
       readonly ignoreEarlyMedia: boolean;
       /** Always true from the engine: failures must come back to the callflow, not hang up. */
       readonly continueOnFail: true;
+      /**
+       * KAZOO's fail_on_single_reject (FreeSWITCH's originate variable of that name): the first
+       * leg to fail with anything but NO_ANSWER, before any leg answered, ends the whole bridge
+       * with its cause. Absent: off.
+       */
+      readonly failOnSingleReject?: true;
+      /**
+       * KAZOO's custom_sip_headers: header name → value, sent on every leg's INVITE (FreeSWITCH's
+       * `sip_h_<Name>` originate variables). Names match SIP_HEADER_NAME_PATTERN, values
+       * SIP_HEADER_VALUE_PATTERN. Absent: none.
+       */
+      readonly customSipHeaders?: Readonly<Record<string, string>>;
     }
   /** Not queued behind a running application: FreeSWITCH's `call-command: hangup`. Completes on CHANNEL_HANGUP. */
   | { readonly app: 'hangup'; readonly cause: HangupCause }

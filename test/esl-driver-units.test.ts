@@ -193,6 +193,37 @@ describe('dial strings', () => {
     expect(legTemplateProblem('sofia/internal/{username}%{realm}')).toBeUndefined();
   });
 
+  it('fail_on_single_reject and custom SIP headers (sip_h_<Name>) go in the global {} part, in that order', () => {
+    expect(renderDialString(bridge({ failOnSingleReject: true, customSipHeaders: { 'X-Account-ID': 'acc-1', 'X-Info': 'a b <sip:x@y>;tag=1' } }))).toBe(
+      '{ignore_early_media=true,originate_timeout=20,fail_on_single_reject=true,sip_h_X-Account-ID=acc-1,sip_h_X-Info=a b <sip:x@y>;tag=1}' +
+        '[leg_timeout=20]user/alice-desk@example.sip.local,[leg_delay_start=5]user/alice-soft@example.sip.local',
+    );
+    expect(renderDialString(bridge({ customSipHeaders: {} }))).toBe(renderDialString(bridge()));
+  });
+
+  it.each([
+    ['X-A', 'a,sip_h_X-B=b'],
+    ['X-A', 'a}user/evil@x'],
+    ['X-A', 'a]b'],
+    ['X-A', 'a[b'],
+    ['X-A', 'a{b'],
+    ['X-A', 'a|sofia/gw/900'],
+    ['X-A', "it's"],
+    ['X-A', 'say "hi"'],
+    ['X-A', 'a\\'],
+    ['X-A', 'x${system(id)}'],
+    ['X-A', 'x:_:user/evil'],
+    ['X-A', 'x\r\napi status'],
+    ['X-A', ' padded'],
+    ['X-A', ''],
+    ['X A', 'v'],
+    ['X-A=1,X-B', 'v'],
+    ['X_A', 'v'],
+    ['', 'v'],
+  ])('refuses a custom SIP header %j: %j with a typed error', (name, value) => {
+    expect(() => renderDialString(bridge({ customSipHeaders: { [name]: value } }))).toThrow(UnsafeValueError);
+  });
+
   it('refuses non-numbers where numbers go, and an empty endpoint list', () => {
     expect(() => renderDialString(bridge({ timeoutSeconds: Number.NaN }))).toThrow(UnsafeValueError);
     expect(() => renderDialString(bridge({ endpoints: [{ ...alice, delaySeconds: -1 }] }))).toThrow(UnsafeValueError);

@@ -18,6 +18,17 @@ export interface CallInfo {
   readonly captureGroups: Readonly<Record<string, string>>;
 }
 
+/** How a bridge rings (see the bridge SwitchCommand for each field). */
+export interface BridgeOptions {
+  readonly timeoutSeconds: number;
+  readonly strategy: 'simultaneous' | 'single';
+  readonly ignoreEarlyMedia: boolean;
+  /** KAZOO's fail_on_single_reject: the first refusal before any answer ends the bridge. */
+  readonly failOnSingleReject?: boolean;
+  /** KAZOO's custom_sip_headers: header name → value, on every leg. */
+  readonly customSipHeaders?: Readonly<Record<string, string>>;
+}
+
 export type BridgeOutcome =
   | { readonly result: 'answered'; readonly otherLeg?: string; readonly hangupCause: string | null }
   | { readonly result: 'failed'; readonly cause: string; readonly sipCode: string | null }
@@ -96,10 +107,7 @@ export interface CallControl {
   /** Speaks `text` character by character (KAZOO's say, name_spelled): box numbers, counts. */
   say(text: string, opts?: { terminators?: string }): Promise<PlaybackResult>;
   record(opts: { limitSeconds: number; terminators?: string; extension?: string }): Promise<RecordResult>;
-  bridge(
-    endpoints: readonly BridgeEndpoint[],
-    opts: { timeoutSeconds: number; strategy: 'simultaneous' | 'single'; ignoreEarlyMedia: boolean },
-  ): Promise<BridgeOutcome>;
+  bridge(endpoints: readonly BridgeEndpoint[], opts: BridgeOptions): Promise<BridgeOutcome>;
   /** Reads DTMF pressed since the last flush, waiting as needed. Resolves with what was collected. */
   collectDigits(opts: { maxDigits: number; timeoutMs: number; interdigitMs: number; terminators?: string }): Promise<string>;
   flushDigits(): void;

@@ -8,6 +8,7 @@ import type { ExecutionTrace } from '../trace/execution-trace.ts';
 import type { AccountView } from './account-view.ts';
 import {
   hangupInfo,
+  type BridgeOptions,
   type BridgeOutcome,
   type CallControl,
   type CallInfo,
@@ -145,6 +146,14 @@ export class Call implements CallControl {
     this.channel.feed(input);
   }
 
+  /**
+   * The executor started a node. Only after a bridged callee left does the channel need to know
+   * (a hangup then no longer follows the callee's): every other node start costs one field read.
+   */
+  nodeStarted(): void {
+    if (this.facts.calleeEnded) this.feed({ type: 'NODE_STARTED', at: this.deps.clock.now() });
+  }
+
   private get facts(): ChannelFacts {
     return this.channel.current.context;
   }
@@ -269,10 +278,7 @@ export class Call implements CallControl {
     };
   }
 
-  async bridge(
-    endpoints: readonly BridgeEndpoint[],
-    opts: { timeoutSeconds: number; strategy: 'simultaneous' | 'single'; ignoreEarlyMedia: boolean },
-  ): Promise<BridgeOutcome> {
+  async bridge(endpoints: readonly BridgeEndpoint[], opts: BridgeOptions): Promise<BridgeOutcome> {
     let c: Completion;
     try {
       c = await this.run(
@@ -283,6 +289,9 @@ export class Call implements CallControl {
           timeoutSeconds: opts.timeoutSeconds,
           ignoreEarlyMedia: opts.ignoreEarlyMedia,
           continueOnFail: true,
+          // Only when set, so the command (and the step log's args) of a plain bridge is unchanged.
+          ...(opts.failOnSingleReject ? { failOnSingleReject: true as const } : {}),
+          ...(opts.customSipHeaders && Object.keys(opts.customSipHeaders).length > 0 ? { customSipHeaders: { ...opts.customSipHeaders } } : {}),
         },
         longestRingMs(endpoints, opts.strategy, opts.timeoutSeconds) + BRIDGE_EXTRA_MS,
       );

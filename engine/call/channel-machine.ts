@@ -3,8 +3,8 @@ import type { HangupBy } from '../trace/rows.ts';
 
 /**
  * The channel's lifecycle as the switch reports it: created, ringing, answered, bridged,
- * hung up, destroyed. Driven only by switch events (plus the engine's note that it asked for
- * the hangup, which decides who hung up).
+ * hung up, destroyed. Driven only by switch events (plus the engine's notes that it asked for
+ * the hangup, and that a node started after the callee left, which decide who hung up).
  */
 export interface ChannelFacts {
   createdAt: number;
@@ -18,7 +18,10 @@ export interface ChannelFacts {
   disposition: string | null;
   hangupBy: HangupBy | null;
   engineAskedHangup: boolean;
-  /** The bridged callee left first (UNBRIDGE while this channel was still up). */
+  /**
+   * The bridged callee left first (UNBRIDGE while this channel was still up) and no node has
+   * started since: a hangup now follows the callee's. Cleared by NODE_STARTED.
+   */
   calleeEnded: boolean;
   disconnected: boolean;
 }
@@ -32,7 +35,13 @@ export type ChannelInput =
       /** The engine had asked for this hangup. */
       engineAsked: boolean;
     }
-  | { type: 'CHANNEL_DESTROY' | 'CHANNEL_DISCONNECTED'; at: number; engineAsked: boolean };
+  | { type: 'CHANNEL_DESTROY' | 'CHANNEL_DISCONNECTED'; at: number; engineAsked: boolean }
+  /**
+   * The engine's note that a callflow node started. The Call sends it only while calleeEnded is
+   * true (never for a normal call): the callflow went on after the callee left, so a later
+   * hangup is no longer the callee's.
+   */
+  | { type: 'NODE_STARTED'; at: number };
 
 const CALLER_DISPOSITIONS = new Set(['recv_bye', 'recv_cancel', 'recv_refuse']);
 
@@ -67,6 +76,8 @@ export const channelMachine = setup({
       markAnswered: assign({ answeredAt: ({ event }) => event.at }),
       // A bridge answers the caller; should the switch report the bridge first, it still counts as answered.
       markBridged: assign({ answeredAt: ({ context, event }) => context.answeredAt ?? event.at, everBridged: true }),
+      // The callflow went on after the callee left: a later hangup is the engine's, the switch's or the caller's.
+      calleeForgotten: assign({ calleeEnded: false }),
     },
   }).createMachine({
     id: 'channel',
@@ -111,10 +122,16 @@ export const channelMachine = setup({
         },
       },
       answered: {
-        on: { CHANNEL_BRIDGE: { target: 'bridged', actions: 'markBridged' } },
+        on: {
+          CHANNEL_BRIDGE: { target: 'bridged', actions: 'markBridged' },
+          NODE_STARTED: { actions: 'calleeForgotten' },
+        },
       },
       bridged: {
-        on: { CHANNEL_UNBRIDGE: { target: 'answered', actions: assign({ calleeEnded: true }) } },
+        on: {
+          CHANNEL_UNBRIDGE: { target: 'answered', actions: assign({ calleeEnded: true }) },
+          NODE_STARTED: { actions: 'calleeForgotten' },
+        },
       },
       hungUp: {
         on: {

@@ -53,8 +53,9 @@ function problemsOf(errors: readonly ErrorObject[], root: unknown): SchemaProble
   const insideAnyOf = (e: ErrorObject): boolean =>
     e.keyword !== 'anyOf' && anyOfAt.some((p) => e.instancePath === p || e.instancePath.startsWith(p + '/'));
   for (const e of errors) {
-    // `if` adds "must match then schema" beside the real errors of the `then` branch.
-    if (insideAnyOf(e) || e.keyword === 'if') continue;
+    // `if` adds "must match then schema" beside the real errors of the `then` branch, and
+    // `propertyNames` "property name must be valid" beside the name's own error.
+    if (insideAnyOf(e) || e.keyword === 'if' || e.keyword === 'propertyNames') continue;
     const p = describe(e, root);
     const key = p.pointer + '\u0000' + p.problem;
     if (seen.has(key)) continue;

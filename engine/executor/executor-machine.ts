@@ -161,6 +161,7 @@ export const executorMachine = setup({
     startModule: ({ context, self }) => {
       const n = context.frame.node as FlowNode;
       const step = currentSeq(context);
+      context.call.nodeStarted();
       let running: Promise<Next>;
       try {
         running = context.registry.get(n.module)!.handle(n.data, context.call);

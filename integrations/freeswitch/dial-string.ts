@@ -1,6 +1,6 @@
 import type { BridgeEndpoint, SwitchCommand } from '../../engine/switch.ts';
 import { UnsafeValueError } from './errors.ts';
-import { dialPartSafe, frameSafe, intSafe } from './safe-values.ts';
+import { dialPartSafe, dialVariableValueSafe, frameSafe, intSafe, sipHeaderNameSafe } from './safe-values.ts';
 
 export type BridgeCommand = Extract<SwitchCommand, { app: 'bridge' }>;
 
@@ -38,7 +38,7 @@ export function renderLeg(e: BridgeEndpoint, template: string): string {
 
 /**
  * The `bridge` argument for a BridgeCommand:
- * `{ignore_early_media=B[,originate_timeout=N]}[leg_timeout=N,leg_delay_start=N]LEG,...`.
+ * `{ignore_early_media=B[,originate_timeout=N][,fail_on_single_reject=true][,sip_h_Name=V...]}[leg_timeout=N,leg_delay_start=N]LEG,...`.
  * `,` rings legs at once (simultaneous), `|` tries them one after another (single). A zero
  * timeout leaves the switch's default (60 s) in force, like KAZOO's timeout 0.
  */
@@ -51,6 +51,11 @@ export function renderDialString(cmd: BridgeCommand, options: DialStringOptions 
   const globals = [`ignore_early_media=${cmd.ignoreEarlyMedia ? 'true' : 'false'}`];
   const timeout = intSafe('bridge timeout', cmd.timeoutSeconds, 0, 86_400);
   if (timeout > 0) globals.push(`originate_timeout=${timeout}`);
+  if (cmd.failOnSingleReject) globals.push('fail_on_single_reject=true');
+  for (const [name, value] of Object.entries(cmd.customSipHeaders ?? {})) {
+    const header = sipHeaderNameSafe('custom SIP header name', name);
+    globals.push(`sip_h_${header}=${dialVariableValueSafe(`custom SIP header ${header}`, value)}`);
+  }
   const legs = cmd.endpoints.map((e) => {
     const vars: string[] = [];
     const legTimeout = intSafe('bridge endpoint timeout', e.timeoutSeconds, 0, 86_400);

@@ -53,6 +53,35 @@ export function dialPartSafe(field: string, value: string, extra = ''): string {
   return value;
 }
 
+// A value in a dial string's `{name=value,...}` block: `,` ends it, `{` `}` nest or close the
+// block, `[` `]` are a leg's own block, `|` separates legs, and `'` `"` `\` are
+// switch_separate_string's quotes and escape (they would merge or reshape what follows).
+const VARIABLE_VALUE_BREAKERS = /[,|[\]{}'"\\]/;
+
+/**
+ * The value of an originate variable placed in a dial string (`{sip_h_X-Name=value}`): frame-safe,
+ * no `${`, none of the characters above, no `:_:`, not empty, and no space at either end
+ * (FreeSWITCH trims those, so what is sent would not be what was asked).
+ */
+export function dialVariableValueSafe(field: string, value: string): string {
+  if (typeof value !== 'string') throw new UnsafeValueError(field, `${JSON.stringify(value)} is not a string`);
+  appArgSafe(field, value);
+  if (value.length === 0) throw new UnsafeValueError(field, 'is empty');
+  const bad = VARIABLE_VALUE_BREAKERS.exec(value);
+  if (bad) throw new UnsafeValueError(field, `contains ${JSON.stringify(bad[0])}, which would change the dial string`);
+  if (value.includes(':_:')) throw new UnsafeValueError(field, 'contains ":_:", which would change the dial string');
+  if (/^\s|\s$/.test(value)) throw new UnsafeValueError(field, 'starts or ends with a space, which FreeSWITCH would drop');
+  return value;
+}
+
+/** A SIP header name for a `sip_h_<Name>` variable: a token of letters, digits and '-'. */
+export function sipHeaderNameSafe(field: string, value: string): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9-]+$/.test(value)) {
+    throw new UnsafeValueError(field, `${JSON.stringify(String(value).slice(0, 40))} is not a SIP header name (letters, digits and "-")`);
+  }
+  return value;
+}
+
 /** A channel variable name as FreeSWITCH's `set` reads it (`name=value`). */
 export function variableNameSafe(field: string, value: string): string {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(value)) throw new UnsafeValueError(field, `${JSON.stringify(value.slice(0, 40))} is not a variable name`);

@@ -36,17 +36,31 @@ function planLeg(endpoint: BridgeEndpoint, startMs: number, deadlineMs: number, 
   return { endpoint, startMs, atMs: deadlineMs, answers: false, rings: true, cause: 'NO_ANSWER' };
 }
 
+export interface BridgePlanOptions {
+  /** FreeSWITCH's fail_on_single_reject: the first refusal (any cause but NO_ANSWER) before an answer ends the bridge. */
+  readonly failOnSingleReject?: boolean;
+}
+
+/** A leg's failure that fail_on_single_reject acts on: a refusal, not ringing out. */
+const refuses = (l: LegPlan): boolean => !l.answers && l.cause !== undefined && l.cause !== 'NO_ANSWER';
+
 /**
  * Decides, from the scenario's device behaviours, what a bridge does: which leg answers and
  * when, or how and when it fails. Simultaneous: every leg rings from its Endpoint-Delay; the
  * first to answer wins; if none does, the last leg to fail gives the cause. Single: legs in
  * order, each ringing up to its own timeout once the previous one failed.
+ *
+ * With `failOnSingleReject`, the first leg to refuse before any leg answered ends the bridge at
+ * that moment with its cause: simultaneous legs still ringing are cancelled then, and single
+ * legs after it are never tried. `legs` holds only the legs that started, each ending no later
+ * than the bridge.
  */
 export function planBridge(
   endpoints: readonly BridgeEndpoint[],
   strategy: 'simultaneous' | 'single',
   timeoutSeconds: number,
   behaviourOf: (deviceId: string) => DeviceBehaviour,
+  options: BridgePlanOptions = {},
 ): BridgePlan {
   const timeoutMs = bridgeTimeoutMs(timeoutSeconds);
   const legTimeout = (e: BridgeEndpoint): number => legTimeoutMs(e, timeoutMs);
@@ -60,6 +74,7 @@ export function planBridge(
       const leg = planLeg(e, start, start + legTimeout(e), behaviourOf(e.deviceId));
       legs.push(leg);
       if (leg.answers) return { legs, result: { kind: 'answer', leg, atMs: leg.atMs } };
+      if (options.failOnSingleReject && refuses(leg)) return { legs, result: { kind: 'fail', cause: leg.cause!, atMs: leg.atMs } };
       t = leg.atMs;
     }
     const last = legs[legs.length - 1]!;
@@ -72,10 +87,30 @@ export function planBridge(
   }
   let winner: LegPlan | undefined;
   for (const l of legs) if (l.answers && (!winner || l.atMs < winner.atMs)) winner = l;
+  if (options.failOnSingleReject) {
+    // The first refusal (in endpoint order on a tie) that comes before the answer, if any.
+    let reject: LegPlan | undefined;
+    for (const l of legs) if (refuses(l) && (!reject || l.atMs < reject.atMs)) reject = l;
+    if (reject && (!winner || reject.atMs < winner.atMs)) return cancelledAt(legs, reject);
+  }
   if (winner) return { legs, result: { kind: 'answer', leg: winner, atMs: winner.atMs } };
   let lastFail = legs[0]!;
   for (const l of legs) if (l.atMs >= lastFail.atMs) lastFail = l;
   return { legs, result: { kind: 'fail', cause: lastFail.cause!, atMs: lastFail.atMs } };
+}
+
+/**
+ * A simultaneous bridge ended by `reject`'s refusal: legs not started by then never start (they
+ * are left out), and the others still ringing are cancelled at that moment.
+ */
+function cancelledAt(legs: readonly LegPlan[], reject: LegPlan): BridgePlan {
+  const end = reject.atMs;
+  const kept: LegPlan[] = [];
+  for (const l of legs) {
+    if (l === reject || l.atMs <= end) kept.push(l);
+    else if (l.startMs < end) kept.push({ ...l, atMs: end, answers: false, cause: 'ORIGINATOR_CANCEL' });
+  }
+  return { legs: kept, result: { kind: 'fail', cause: reject.cause!, atMs: end } };
 }
 
 /** FreeSWITCH's DIALSTATUS for a failed originate. */

@@ -323,7 +323,10 @@ export class SimulatedSwitch implements Switch {
     finish: (r?: string, v?: Record<string, string>) => void,
   ): void {
     const devices = this.scenario.devices;
-    const plan = planBridge(cmd.endpoints, cmd.strategy, cmd.timeoutSeconds, (id) => own(devices, id) ?? NO_ANSWER);
+    // No SIP here: custom headers are only in the command's args (and so in the step log).
+    const plan = planBridge(cmd.endpoints, cmd.strategy, cmd.timeoutSeconds, (id) => own(devices, id) ?? NO_ANSWER, {
+      failOnSingleReject: cmd.failOnSingleReject === true,
+    });
     const timers: number[] = [];
     const firstRing = plan.legs.filter((l) => l.rings).reduce((m, l) => Math.min(m, l.startMs), Infinity);
     if (firstRing < plan.result.atMs || (plan.result.kind === 'answer' && firstRing <= plan.result.atMs)) {

@@ -1,3 +1,5 @@
+import { SIP_HEADER_NAME_PATTERN, SIP_HEADER_VALUE_PATTERN } from '../../engine/switch.ts';
+
 /** KAZOO's callflows.user.json, the parts this engine acts on. */
 export const userSchema = {
   type: 'object',
@@ -11,8 +13,21 @@ export const userSchema = {
       description: 'simultaneous rings every device at once; single rings one after another',
     },
     can_call_self: { type: 'boolean', default: false, description: "ring the caller's own devices too" },
-    fail_on_single_reject: { type: 'boolean' },
-    custom_sip_headers: { type: 'object' },
+    fail_on_single_reject: {
+      type: 'boolean',
+      description: 'the first device to refuse the call (busy, rejected, unregistered) before any answered ends the whole bridge with its cause',
+    },
+    custom_sip_headers: {
+      type: 'object',
+      description: 'SIP headers (name → value) added to every leg of the bridge',
+      propertyNames: { pattern: SIP_HEADER_NAME_PATTERN, patternHint: 'a SIP header name (letters, digits and "-")' },
+      additionalProperties: {
+        type: 'string',
+        pattern: SIP_HEADER_VALUE_PATTERN,
+        patternHint:
+          'a header value without quotes, backslash, control characters, "," "|" "{" "}" "[" "]", "${" or ":_:", and no space at either end',
+      },
+    },
     skip_module: { type: 'boolean' },
   },
 } as const;
@@ -23,4 +38,6 @@ export interface UserData {
   delay: number;
   strategy: 'simultaneous' | 'single';
   can_call_self: boolean;
+  fail_on_single_reject?: boolean;
+  custom_sip_headers?: Record<string, string>;
 }
