@@ -37,11 +37,11 @@ async function runNotification(data: Record<string, unknown>, templates: unknown
   return { sim, ob };
 }
 
-async function leaveVoicemail(vmTemplate: Record<string, unknown>) {
+async function leaveVoicemail(vmTemplate: Record<string, unknown>, box: Record<string, unknown> = { notify_email_addresses: ['desk@test.local'] }) {
   const ob = new MemOutbox();
   const sim = await simulate({
     account: vmAccount({
-      alice: { notify_email_addresses: ['desk@test.local'] },
+      alice: box,
       extra: { notification_templates: [vmTemplate] },
     }),
     scenario: caller({ speaks_s: 3, hangup_at_s: 11 }),
@@ -70,6 +70,23 @@ describe('voicemail_to_email: the account template\'s addresses (kazoo-semantics
     const { ob } = await leaveVoicemail({ id: 'voicemail_to_email', from: 'pbx@test.local', reply_to: 'help@test.local', subject: 'VM', text: 'x' });
     expect(ob.msgs.length).toBeGreaterThan(0);
     for (const m of ob.msgs) expect(m.email!.replyTo).toBe('help@test.local');
+  });
+});
+
+describe('voicemail_to_email: recipients from the template alone', () => {
+  it('a box with no recipient of its own still emails a template `to` of type specified (teletype find_addresses)', async () => {
+    const { ob, sim } = await leaveVoicemail(
+      { id: 'voicemail_to_email', from: 'pbx@test.local', subject: 'VM', text: 'x', to: { type: 'specified', email_addresses: ['archive@test.local'] } },
+      { notify_email_addresses: [], owner_id: 'nobody' },
+    );
+    expect(ob.msgs.map((m) => m.recipient)).toEqual(['archive@test.local']);
+    expect(sim.detail.steps.map((s) => String(s.notes)).join(' ')).toContain('email to archive@test.local queued');
+  });
+
+  it('with nobody anywhere, nothing is sent and the message stays new (ignored)', async () => {
+    const { ob, sim } = await leaveVoicemail({ id: 'voicemail_to_email', from: 'pbx@test.local', subject: 'VM', text: 'x' }, { notify_email_addresses: [], owner_id: 'nobody' });
+    expect(ob.msgs).toEqual([]);
+    expect(sim.detail.steps.map((s) => String(s.notes)).join(' ')).toContain('no recipient (ignored)');
   });
 });
 

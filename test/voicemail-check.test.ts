@@ -15,6 +15,8 @@ const stranger = (dtmf: unknown[], extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const login = [press('2000#', 'vm-enter_id'), press('1234#', 'vm-enter_pass')];
+/** The step-log notes without the one that says first-time setup (is_setup false, the default) is not built. */
+const loginNotes = (r: Parameters<typeof notes>[0]): string[] => notes(r).filter((n) => !n.startsWith('first-time setup (is_setup false)'));
 
 describe('voicemail check: finding the box and logging in', () => {
   it('asks for the box number and the PIN, then the main menu says how many messages there are', async () => {
@@ -24,8 +26,8 @@ describe('voicemail check: finding the box and logging in', () => {
     expect(notes(r)).toContain('box 2000: PIN accepted');
     expect(played(r)).toEqual([
       'vm-enter_id', 'vm-enter_pass',
+      // # leaves at once: vm-goodbye is only for four idle rounds (KAZOO's main_menu Loop > 4)
       'vm-you_have', 'say:2', 'vm-new_messages', 'say:0', 'vm-saved_messages', 'vm-main_menu',
-      'vm-goodbye',
     ]);
     expect(notes(r)).toContain('message-waiting update for box 2000: 2 new, 0 saved');
   });
@@ -35,7 +37,8 @@ describe('voicemail check: finding the box and logging in', () => {
       stranger([press('9999#', 'vm-enter_id'), press('2000#', 'vm-enter_id'), press('1111#', 'vm-enter_pass'), press('2222#', 'vm-enter_pass')]),
     );
     expect(notes(r)).toEqual([
-      'login attempt 1: no box 9999',
+      // the digits of an unknown box number are not repeated: run on, they may carry the PIN
+      'login attempt 1: no box (4 digits entered)',
       'login attempt 2: wrong PIN for box 2000',
       'login attempt 3: wrong PIN for box 2000',
       '3 failed login attempts',
@@ -52,7 +55,7 @@ describe('voicemail check: finding the box and logging in', () => {
     const flows = [callflow('both', { module: 'voicemail', data: { action: 'check', single_mailbox_login: true, callerid_match_login: true } }, ['*94'])];
     // Alice, from her own device, with Bob's box number as her caller id: her own (only) box.
     const alice = await vmSession(vmAccount({ flows })).run({ call: { from: '3000', to: '*94', device: 'alice-desk' }, caller: { hangup_at_s: 5 } });
-    expect(notes(alice)[0]).toBe('box 2000: the owner, no PIN required');
+    expect(loginNotes(alice)[0]).toBe('box 2000: the owner, no PIN required');
     // A caller with no device claiming caller id 3000: asked which box.
     const spoof = await vmSession(vmAccount({ flows })).run({ call: { from: '3000', to: '*94' }, caller: { hangup_at_s: 3 } });
     expect(played(spoof)[0]).toBe('vm-enter_id');
@@ -103,7 +106,7 @@ describe('voicemail check: finding the box and logging in', () => {
     const acct = vmAccount({ flows });
     const firstPrompt = async (scenario: Record<string, unknown>) => {
       const r = await vmSession(acct).run(scenario);
-      return { played: played(r).slice(0, 2), notes: notes(r) };
+      return { played: played(r).slice(0, 2), notes: loginNotes(r) };
     };
     const pin = (p: string) => ({ hangup_at_s: 20, dtmf: [press(`${p}#`, 'vm-enter_pass')] });
     expect((await firstPrompt({ call: { from: '+1555', to: '*98' }, caller: pin('5555') })).notes[0]).toBe('box 3000: PIN accepted');
@@ -128,7 +131,11 @@ describe('voicemail check: finding the box and logging in', () => {
       caller: { hangup_at_s: 20, dtmf: [press('1234#', 'vm-enter_pass')] },
     });
     expect(played(r)[0]).toBe('vm-enter_pass');
-    expect(notes(r)[0]).toBe('box 2000: PIN accepted');
+    // KAZOO would take the owner of a box not yet set up past the PIN into the setup wizard, which is not built.
+    expect(notes(r).slice(0, 2)).toEqual([
+      "first-time setup (is_setup false) is not built: box 2000's owner is asked for the PIN (require_pin); KAZOO would skip it and run the setup wizard (new PIN, greeting)",
+      'box 2000: PIN accepted',
+    ]);
   });
 
   it("PIN digits honour interdigit_timeout, the box's value winning over the callflow's", async () => {
@@ -188,7 +195,7 @@ describe('voicemail check: listening', () => {
     const p = played(r);
     expect(p.slice(p.indexOf(m1!.mediaPath))).toEqual([
       m1!.mediaPath, 'vm-message_menu', 'vm-saved',
-      'vm-you_have', 'say:1', 'vm-new_messages', 'say:1', 'vm-saved_messages', 'vm-main_menu', 'vm-goodbye',
+      'vm-you_have', 'say:1', 'vm-new_messages', 'say:1', 'vm-saved_messages', 'vm-main_menu',
     ]);
     expect(s.store().get(m1!.id)!.folder).toBe('saved');
     expect(s.store().get(m2!.id)!.folder).toBe('new');

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { wavDurationMs } from '../integrations/simulator/wav.ts';
 import { callflow, path } from './support/sim.ts';
@@ -85,7 +85,9 @@ describe('voicemail compose: recording and the message', () => {
     const [msg] = s.store().list('acc-1', 'vm-alice', 'new');
     expect(msg).toMatchObject({ mailbox: '2000', folder: 'new', callerNumber: '+15550001111', callerName: 'Carol', lengthMs: 5000 });
     expect(msg!.callId).toBe(r.detail.execution.call_id);
-    expect(msg!.mediaPath).toBe(join(s.dir, 'voicemail', 'acc-1', 'vm-alice', `${msg!.id}.wav`));
+    // <id>-<hash>: ids restart at 1 in every step log, and step logs in one folder share voicemail/
+    expect(dirname(msg!.mediaPath)).toBe(join(s.dir, 'voicemail', 'acc-1', 'vm-alice'));
+    expect(basename(msg!.mediaPath)).toMatch(new RegExp(`^${msg!.id}-[0-9a-f]{10}\\.wav$`));
     expect(wavDurationMs(readFileSync(msg!.mediaPath))).toBe(5000);
     // the switch's recording was taken over by the store, not copied
     expect(existsSync(recordCommands(r)[0]!.path)).toBe(false);
@@ -254,7 +256,7 @@ describe('voicemail-to-email recipients', () => {
     const [msg] = s.store().list('acc-1', 'vm-alice', 'new');
     const email = JSON.parse(rows[0]!.message) as { subject: string; attachments: unknown[] };
     expect(email.subject).toBe('New voicemail from Carol(+15550001111)');
-    expect(email.attachments).toEqual([{ filename: `${msg!.id}.wav`, path: msg!.mediaPath, contentType: 'audio/x-wav' }]);
+    expect(email.attachments).toEqual([{ filename: basename(msg!.mediaPath), path: msg!.mediaPath, contentType: 'audio/x-wav' }]);
     expect(JSON.parse(rows[0]!.after_delivery!)).toEqual({ kind: 'voicemail.after_notify', args: { messageId: msg!.id, action: 'save' } });
     expect(msg!.notifyStatus).toBe('pending');
   });

@@ -40,7 +40,7 @@ describe('voicemail-to-email', () => {
       expect(m.mail.subject).toBe('New voicemail from Carol Patient(+14155550100) (00:00:05)');
       expect(m.mail.attachments).toHaveLength(1);
       const [wav] = m.mail.attachments;
-      expect(wav!.filename).toBe('1.wav');
+      expect(wav!.filename).toMatch(/^1-[0-9a-f]{10}\.wav$/);
       expect(wav!.contentType).toBe('audio/x-wav');
       expect(wavDurationMs(wav!.content)).toBe(5000);
     }

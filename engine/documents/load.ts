@@ -320,6 +320,16 @@ export function loadAccountBundle(file: string, ctx: LoadContext): LoadResult<Ac
       ids.set(`${kind}:${d.id}`, at);
     });
   }
+  // A box number picks one box (check's login, the capture group): two with one number would
+  // leave the second unreachable, whichever a lookup found first.
+  const mailboxes = new Set<string>();
+  (raw.vmboxes as { mailbox?: unknown }[]).forEach((b, i) => {
+    if (typeof b.mailbox !== 'string') return;
+    if (mailboxes.has(b.mailbox)) {
+      errors.push(new DocumentError(file, joinPointer('', 'vmboxes', i, 'mailbox'), `duplicate mailbox number "${b.mailbox}"`));
+    }
+    mailboxes.add(b.mailbox);
+  });
   const seen = new Set<string>();
   for (const [i, cf] of callflows.entries()) {
     if (seen.has(cf.doc.id)) errors.push(new DocumentError(cf.file, bases[i] + '/id', `duplicate callflow id "${cf.doc.id}"`));

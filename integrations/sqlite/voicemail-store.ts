@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, copyFileSync, linkSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import type { NewVoicemail, VoicemailFolder, VoicemailMessage, VoicemailNotifyStatus, VoicemailStore } from '../../engine/voicemail.ts';
@@ -43,21 +44,48 @@ const toMessage = (r: MessageRow): VoicemailMessage => ({
 /** Path segments come from documents: keep them to one harmless name each. */
 const segment = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_') || '_';
 
-/** Moves a file, copying when the recording sits on another file system. */
+/**
+ * Moves a file, never over an existing one: a hard link fails with EEXIST where a rename would
+ * silently replace the target. Copies (exclusively) when the recording sits on another file
+ * system, or on one without hard links.
+ */
 function moveFile(from: string, to: string): void {
+  const taken = () => new Error(`voicemail audio file ${to} already exists (another step log's message?): not written over`);
   try {
-    renameSync(from, to);
+    linkSync(from, to);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    copyFileSync(from, to);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw taken();
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    try {
+      copyFileSync(from, to, constants.COPYFILE_EXCL);
+    } catch (copyErr) {
+      throw (copyErr as NodeJS.ErrnoException).code === 'EEXIST' ? taken() : copyErr;
+    }
+  }
+  try {
     unlinkSync(from);
+  } catch (err) {
+    unlinkSync(to); // the file stays where it was, and only there
+    throw err;
   }
 }
 
 /**
+ * The audio file's name: the message id (for people) and a short hash of the execution, the call
+ * and the time it was left. Ids restart at 1 in every step log, and step logs in one folder share
+ * `voicemail/`: the hash keeps their files apart, and being computed from the message alone, a
+ * scenario run again into a fresh step log names its file the same.
+ */
+export function mediaFileName(id: number, m: Pick<NewVoicemail, 'executionId' | 'callId' | 'createdAt' | 'recordingPath'>): string {
+  const hash = createHash('sha256').update(`${m.executionId}\n${m.callId}\n${m.createdAt}`).digest('hex').slice(0, 10);
+  return `${id}-${hash}${extname(m.recordingPath) || '.wav'}`;
+}
+
+/**
  * Voicemail messages in the step-log database, their audio in `mediaDir`
- * (`<account>/<box>/<message id>.<ext>`). A message row and its file are kept together: if the
- * file cannot be taken over, no row remains.
+ * (`<account>/<box>/<message id>-<hash>.<ext>`, see mediaFileName). A message row and its file
+ * are kept together: if the file cannot be taken over (or its name is taken), no row remains.
  */
 export class SqliteVoicemailStore implements VoicemailStore {
   private readonly countStmt: Statement;
@@ -99,8 +127,8 @@ export class SqliteVoicemailStore implements VoicemailStore {
         mkdirSync(dir, { recursive: true });
         this.madeDirs.add(dir);
       }
-      const target = resolve(dir, `${id}${extname(m.recordingPath) || '.wav'}`);
-      // Throws (and rolls the row back) when the switch left no file.
+      const target = resolve(dir, mediaFileName(id, m));
+      // Throws (and rolls the row back) when the switch left no file, or the name is taken.
       const bytes = statSync(m.recordingPath).size;
       moveFile(m.recordingPath, target);
       try {

@@ -31,12 +31,14 @@ async function loginAttempts(data: VoicemailData, call: CallControl, known: Vmbo
       const number = await menuDigits(call, [PROMPT.enterId], VOICEMAIL_DEFAULTS.maxBoxNumberLength, interdigitMs(data, undefined));
       box = boxByNumber(call, number);
       if (!box) {
-        call.note(`login attempt ${attempt}: no box ${number === '' ? '(nothing entered)' : number}`);
+        // Never the digits: a box number typed run-on with the PIN carries the PIN.
+        call.note(`login attempt ${attempt}: no box (${number === '' ? 'nothing' : number.length === 1 ? '1 digit' : `${number.length} digits`} entered)`);
         await call.playback(PROMPT.invalidEntry);
         continue;
       }
     }
     const isOwner = callerOwns(call, box);
+    if (isOwner && !box.is_setup) noteSetupNotBuilt(call, box);
     if (isOwner && !box.require_pin) {
       call.note(`box ${box.mailbox}: the owner, no PIN required`);
       return { access: box, box };
@@ -60,6 +62,20 @@ async function loginAttempts(data: VoicemailData, call: CallControl, known: Vmbo
   call.note(`${VOICEMAIL_DEFAULTS.maxLoginAttempts} failed login attempts`);
   await call.playback(PROMPT.abort);
   return box ? { box } : {};
+}
+
+/**
+ * KAZOO (check_mailbox, main_menu) takes the owner of a box with is_setup false past the PIN,
+ * even with require_pin, into the setup wizard (vm-setup_intro, a new PIN, the greeting), which
+ * saves the PIN, the greeting and is_setup true in the box document. Account documents are
+ * read-only here, so the wizard could not keep what it asks for (and would run on every call):
+ * it is not built, and the step log says so. The check goes on as for a box that is set up.
+ */
+function noteSetupNotBuilt(call: CallControl, box: Vmbox): void {
+  const here = box.require_pin
+    ? `box ${box.mailbox}'s owner is asked for the PIN (require_pin); KAZOO would skip it and run the setup wizard (new PIN, greeting)`
+    : `box ${box.mailbox}'s owner goes to the main menu; KAZOO would run the setup wizard (new PIN, greeting) first`;
+  call.note(`first-time setup (is_setup false) is not built: ${here}`);
 }
 
 /**
@@ -116,8 +132,8 @@ async function messageMenu(call: CallControl, m: VoicemailMessage, folder: Voice
 
 /**
  * KAZOO's check_mailbox: find the box, log in, then the main menu (1 new messages, 2 saved,
- * 5 settings, # goodbye; four idle rounds end it). The settings menu is not built here: key 5
- * says so and returns to the menu.
+ * 5 settings, # exit; four idle rounds end it with vm-goodbye). The settings menu is not built
+ * here: key 5 says so and returns to the menu.
  */
 export async function check(data: VoicemailData, call: CallControl, known?: Vmbox): Promise<Next> {
   let box: Vmbox | undefined;
@@ -136,7 +152,8 @@ export async function check(data: VoicemailData, call: CallControl, known?: Vmbo
       call.note('no voicemail store is configured: no messages to play');
       return next.continue('_', 'no voicemail store');
     }
-    for (let idle = 0; idle < VOICEMAIL_DEFAULTS.menuTries; ) {
+    let idle = 0;
+    while (idle < VOICEMAIL_DEFAULTS.menuTries) {
       const c = call.voicemail.count(call.account.id, box.id);
       const key = await menuKey(call, [
         PROMPT.youHave,
@@ -159,7 +176,8 @@ export async function check(data: VoicemailData, call: CallControl, known?: Vmbo
         idle++;
       }
     }
-    await call.playback(PROMPT.goodbye);
+    // KAZOO's main_menu plays vm-goodbye only when the idle rounds run out (Loop > 4); # just leaves.
+    if (idle >= VOICEMAIL_DEFAULTS.menuTries) await call.playback(PROMPT.goodbye);
     noteMwi(call, box);
     return next.continue('_', `done checking box ${box.mailbox}`);
   } catch (err) {

@@ -7,7 +7,7 @@ import { greetingPrompts, instructionPrompts } from './greeting.ts';
 import { leaveMessage } from './new-message.ts';
 import { menuKey, playInterruptible } from './prompts.ts';
 import type { VoicemailData, Vmbox } from './schema.ts';
-import { ALL_DTMF, BEEP, KEYS, PROMPT, VOICEMAIL_DEFAULTS } from './settings.ts';
+import { ALL_DTMF, BEEP, KEYS, PROMPT, VOICEMAIL_DEFAULTS, type Prompt } from './settings.ts';
 
 /** Compose hands over to check (the owner calling their own box, or `*` during the greeting). */
 export interface ToCheck {
@@ -34,8 +34,8 @@ export async function compose(data: VoicemailData, call: CallControl, renderer: 
 
   call.flushDigits();
   if (box.announcement_only) {
-    const key = await menuKey(call, greetingPrompts(box), VOICEMAIL_DEFAULTS.afterGreetingWaitMs);
-    if (key === KEYS.login) return { kind: 'to_check', box, why: 'caller pressed * after the announcement' };
+    const key = await keyDuring(call, greetingPrompts(box));
+    if (key === KEYS.login) return { kind: 'to_check', box, why: 'caller pressed * during the announcement' };
     return next.continue('_', 'announcement-only box: greeting played, no message taken');
   }
 
@@ -43,7 +43,7 @@ export async function compose(data: VoicemailData, call: CallControl, renderer: 
   const max = maxMessages(box);
   if (max > 0 && count.new + count.saved >= max) {
     call.note(`voicemail_full published: box ${box.mailbox} holds ${count.new + count.saved} of ${max} messages`);
-    const key = await menuKey(call, [...greetingPrompts(box), PROMPT.mailboxFull]);
+    const key = await keyDuring(call, [...greetingPrompts(box), PROMPT.mailboxFull]);
     if (key === KEYS.login) return { kind: 'to_check', box, why: 'caller pressed * at the full box' };
     return next.continue('_', 'box full: nothing recorded');
   }
@@ -61,6 +61,16 @@ export async function compose(data: VoicemailData, call: CallControl, renderer: 
     }
   }
   return recordAndReview(data, call, box, renderer);
+}
+
+/**
+ * KAZOO's wait_for_application_or_dtmf after the greeting of an announcement-only or full box:
+ * the key pressed while the prompts play ('' when none was). Once they end, the node is done at
+ * once: no collect after them.
+ */
+async function keyDuring(call: CallControl, prompts: readonly Prompt[]): Promise<string> {
+  if (!(await playInterruptible(call, prompts))) return '';
+  return call.collectDigits({ maxDigits: 1, timeoutMs: 0, interdigitMs: 0 });
 }
 
 /** The caller's choice after recording; choosing the operator carries the callflow to branch to. */

@@ -54,12 +54,16 @@ export function leaveMessage(call: CallControl, box: Vmbox, rec: RecordResult, r
       notes.push(`voicemail_new: the account's ${VOICEMAIL_TEMPLATE_ID} template is disabled: no email, so no after-notify action: the message stays new (voicemail_saved)`);
       return 'ignored';
     }
-    if (recipients.length === 0) {
+    const noRecipient = (): VoicemailNotifyStatus => {
       notes.push('voicemail_new: no recipient (ignored), so no after-notify action: the message stays new (voicemail_saved)');
       return 'ignored';
-    }
+    };
     try {
       const emails = voicemailEmails({ call, box, message, recipients, template, renderer });
+      // Teletype's find_addresses decides: with no box recipient, a template `to` of type
+      // `specified` still sends to its own addresses; nobody at all (an empty box list, or
+      // to.type admins with no admin) is teletype's `ignored`.
+      if (emails.length === 0) return noRecipient();
       const receipts = call.sendMessages(emails);
       const action = afterNotifyAction(box);
       notes.push(
@@ -88,7 +92,7 @@ export function leaveMessage(call: CallControl, box: Vmbox, rec: RecordResult, r
         lengthMs: rec.recordMs,
         createdAt: call.now(),
         recordingPath: rec.path,
-        notifyStatus: template && recipients.length > 0 ? 'pending' : 'ignored',
+        notifyStatus: template ? 'pending' : 'ignored',
       },
       queueEmail,
     );

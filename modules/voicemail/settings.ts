@@ -12,8 +12,6 @@ export const VOICEMAIL_DEFAULTS = {
   collectTimeoutMs: 5000,
   /** The review menu and the main menu give up after this many empty or wrong tries. */
   menuTries: 4,
-  /** How long an announcement-only or full box waits for a key after the greeting. */
-  afterGreetingWaitMs: 5000,
 } as const;
 
 export const KEYS = {
