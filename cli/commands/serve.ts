@@ -146,32 +146,37 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
         inbound.start();
       }
 
+      // A call in flight: handed to the engine, or its socket taken and still in its handshake.
+      const inFlight = (): number => engine.inFlight + (server?.handshaking() ?? 0);
       await new Promise<void>((resolveStop) => {
         let stopping = false;
         const onSignal = (signal: NodeJS.Signals): void => {
           if (stopping) {
             io.err(
               waitingFor === 'calls'
-                ? `serve: ${signal} again: closing the ${engine.inFlight} call(s) in flight now`
+                ? `serve: ${signal} again: closing the ${inFlight()} call(s) in flight now`
                 : `serve: ${signal} again: no longer waiting for deliveries; recording the sends in flight`,
             );
             force();
             return;
           }
           stopping = true;
-          io.err(`serve: ${signal}: taking no new calls; waiting up to ${drainS} s for ${engine.inFlight} call(s) in flight (again to close them now)`);
+          io.err(`serve: ${signal}: taking no new calls; waiting up to ${drainS} s for ${inFlight()} call(s) in flight (again to close them now)`);
           resolveStop();
         };
         signalHandler = onSignal;
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
       });
-      left = await engine.drain(drainS * 1000, forced);
+      // Sockets still in their handshake are waited for too: each reaches the engine, which
+      // refuses it (NORMAL_TEMPORARY_FAILURE) and records it, instead of being dropped by close.
+      left = await engine.drain(drainS * 1000, forced, server);
       if (left > 0) io.err(`serve: ${left} call(s) still in flight${forcedStop ? '' : ` after ${drainS} s`}: closing their sockets`);
       await server.close();
       server = undefined;
-      // A closed socket ends its execution as switch_disconnected, post-hangup work included: let that land.
-      if (left > 0 && (await engine.drain(10_000)) > 0) io.err(`serve: ${engine.inFlight} execution(s) did not finish`);
+      // A closed socket ends its execution as switch_disconnected, post-hangup work included (a
+      // call closed in its handshake reaches the engine then, and is refused): let that land.
+      if (engine.inFlight > 0 && (await engine.drain(10_000)) > 0) io.err(`serve: ${engine.inFlight} execution(s) did not finish`);
     } finally {
       // Also on a failed start (a busy port): nothing may keep the process alive.
       await server?.close();

@@ -106,12 +106,17 @@ export class EslLink {
     return this.replies.expect(label, type);
   }
 
-  /** Ends the link: the socket is destroyed, waiting commands fail now. */
+  /**
+   * Ends the link now: the socket is destroyed, waiting commands fail with `why`, `closed` is
+   * called, and no frame still in the parser's buffer (the rest of the chunk) is read.
+   */
   close(why: string): void {
     if (this.done || this.closeReason !== null) return;
     this.closeReason = why;
     if (this.socket && !this.socket.destroyed) this.socket.destroy();
-    else this.finish(why);
+    // Not at the socket's 'close' event, a turn later: by then a reply later in the same chunk
+    // could have settled the next waiting command.
+    this.finish(why);
   }
 
   private finish(why: string): void {
@@ -127,7 +132,8 @@ export class EslLink {
   }
 
   private onMessage(event: EslEvent, envelope: Record<string, unknown>): void {
-    if (this.done) return;
+    // Closing (a protocol error, a rejection): the rest of the chunk is neither matched nor delivered.
+    if (this.done || this.closeReason !== null) return;
     const contentType = typeof envelope['Content-Type'] === 'string' ? envelope['Content-Type'] : '';
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(envelope)) if (typeof v === 'string') headers[k] = v;

@@ -41,13 +41,24 @@ export interface OutboundServer {
   liveCalls(): string[];
   /** Drops one call's socket (the engine sees CHANNEL_DISCONNECTED), by its current or first uuid. False if no such live call. */
   disconnectCall(uuid: string, why: string): boolean;
-  /** Stops listening and drops every call socket still open. */
+  /** Sockets taken whose handshake is not over: neither handed to `onCall` yet nor given up on. */
+  handshaking(): number;
+  /**
+   * Settles once no socket is in its handshake (at once if none is): each has then reached
+   * `onCall` or been given up on (with a log line). A shutdown waits for it before `close`.
+   */
+  handshakesDone(): Promise<void>;
+  /**
+   * Stops listening and drops every call socket still open. A socket still in its handshake
+   * whose channel is known reaches `onCall` first, as disconnected.
+   */
   close(): Promise<void>;
 }
 
 /**
  * Listens for FreeSWITCH's outbound sockets and hands each call to `onCall` once its handshake
- * is done. One modesl Connection per socket, on our own net.Server (modesl's Server cannot
+ * is done (or, once the connect reply has named the channel, when its socket is lost before
+ * that: the engine then sees it disconnected). One modesl Connection per socket, on our own net.Server (modesl's Server cannot
  * listen on port 0 and attaches no error listeners). `onCall` must not throw; if it does, that
  * call's socket is closed and the error logged.
  */
@@ -55,6 +66,15 @@ export async function startOutboundServer(options: OutboundServerOptions, onCall
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
   const sessions = new Set<OutboundSession>();
+  const handshaking = (): number => [...sessions].filter((s) => s.inHandshake).length;
+  let handshakeWaiters: (() => void)[] = [];
+  /** A session left its handshake (handed over, or closed): wake the waiters once none is left. */
+  const handshakeOver = (): void => {
+    if (handshakeWaiters.length === 0 || handshaking() > 0) return;
+    const w = handshakeWaiters;
+    handshakeWaiters = [];
+    for (const f of w) f();
+  };
   const closedBytes = { bytesIn: 0, bytesOut: 0 };
   const sessionOptions = {
     render: { ...(options.dial ? { dial: options.dial } : {}), ...(options.sounds ? { sounds: options.sounds } : {}) },
@@ -78,12 +98,14 @@ export async function startOutboundServer(options: OutboundServerOptions, onCall
             logger.warn(`call ${call.channelUuid}: onCall threw: ${oneLine(err)}`);
             session.disconnect('onCall failed');
           }
+          handshakeOver();
         },
         (s) => {
           const b = s.bytes;
           closedBytes.bytesIn += b.bytesIn;
           closedBytes.bytesOut += b.bytesOut;
           sessions.delete(s);
+          handshakeOver();
         },
       );
       sessions.add(session);
@@ -128,11 +150,17 @@ export async function startOutboundServer(options: OutboundServerOptions, onCall
       s.disconnect(why);
       return true;
     },
+    handshaking,
+    handshakesDone() {
+      if (handshaking() === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => handshakeWaiters.push(resolve));
+    },
     close() {
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Each session's disconnect destroys its socket, so the server's close can complete.
         for (const s of [...sessions]) s.disconnect('the outbound server is closing');
+        handshakeOver();
       });
     },
   };

@@ -69,7 +69,8 @@ type State = 'handshake' | 'live' | 'ending' | 'closed';
  * turns their replies into CommandAcks, and delivers the channel's events to the engine in wire
  * order, with the two FreeSWITCH never sends here synthesized: CHANNEL_CREATE at connect and
  * CHANNEL_DESTROY after CHANNEL_HANGUP_COMPLETE. A socket lost before that becomes
- * CHANNEL_DISCONNECTED.
+ * CHANNEL_DISCONNECTED; lost in the handshake once the connect reply has named the channel, the
+ * call is still handed over (CHANNEL_CREATE, then CHANNEL_DISCONNECTED), so none is lost unrecorded.
  */
 export class OutboundSession implements Switch {
   private readonly link: EslLink;
@@ -87,6 +88,10 @@ export class OutboundSession implements Switch {
   /** DESTROY or DISCONNECTED went to the engine: nothing more of this channel will. */
   private channelOver = false;
   private exitTimer: unknown;
+  /** The call as the connect reply named it; set once the channel is known. */
+  private known: OutboundCall | null = null;
+  /** FreeSWITCH's end of the socket, for log lines before the channel is known. */
+  private readonly peer: string;
 
   constructor(
     socket: Socket,
@@ -95,6 +100,7 @@ export class OutboundSession implements Switch {
     private readonly onClosed: (session: OutboundSession) => void,
   ) {
     const conn = new Connection(socket);
+    this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.link = new EslLink(
       conn,
       {
@@ -106,7 +112,7 @@ export class OutboundSession implements Switch {
         timers: options.timers,
         replyTimeoutMs: options.replyTimeoutMs,
         logger: options.logger,
-        name: `outbound ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+        name: `outbound ${this.peer}`,
         eventHeaders: SESSION_EVENT_HEADERS,
       },
     );
@@ -137,6 +143,11 @@ export class OutboundSession implements Switch {
     return this.state === 'live' || this.state === 'ending';
   }
 
+  /** The socket is taken, and the call neither handed to `onCall` yet nor given up on. */
+  get inHandshake(): boolean {
+    return this.state === 'handshake';
+  }
+
   private async handshake(connect: Promise<ReplyResult>, subscribed: Promise<ReplyResult>): Promise<void> {
     const c = await connect;
     if (!c.ok) return this.abandon(`connect: ${c.error.message}`);
@@ -150,12 +161,24 @@ export class OutboundSession implements Switch {
     }
     const wrongMode = socketModeProblem(data);
     if (wrongMode) return this.abandon(`the dialplan must use "socket <host>:<port> async full" (got ${wrongMode})`);
+    if (this.state !== 'handshake') return;
     this.engineUuid = uuid;
     this.wireUuid = uuid;
     // First in line, ahead of anything the channel does from now on (a caller may hang up mid-handshake).
     this.backlog.push(createFromChannelData(uuid, data));
+    const variables: Record<string, string> = {};
+    for (const [k, v] of Object.entries(data)) if (k.startsWith('variable_')) variables[k.slice(9)] = v;
+    // From here the call is the engine's, whatever happens to the socket (see onLinkClosed).
+    this.known = {
+      sw: this,
+      channelUuid: uuid,
+      callerNumber: data['Caller-Caller-ID-Number'] ?? '',
+      callerName: data['Caller-Caller-ID-Name'] ?? '',
+      destination: data['Caller-Destination-Number'] ?? '',
+      variables,
+    };
     const s = await subscribed;
-    if (!s.ok) return this.abandon(`subscribe: ${s.error.message}`);
+    if (!s.ok) return this.lost(`subscribe: ${s.error.message}`);
     const replies = await Promise.all([
       this.command('myevents json'),
       this.command(`event json ${EXTRA_EVENTS.join(' ')}`),
@@ -163,21 +186,12 @@ export class OutboundSession implements Switch {
     ]);
     for (const [i, r] of replies.entries()) {
       const what = ['myevents', 'event', 'linger'][i];
-      if (!r.ok) return this.abandon(`${what}: ${r.error.message}`);
+      if (!r.ok) return this.lost(`${what}: ${r.error.message}`);
       if (!r.reply.text.startsWith('+OK')) return this.abandon(`${what} refused: ${r.reply.text}`);
     }
     if (this.state !== 'handshake') return;
     this.state = 'live';
-    const variables: Record<string, string> = {};
-    for (const [k, v] of Object.entries(data)) if (k.startsWith('variable_')) variables[k.slice(9)] = v;
-    this.onCall({
-      sw: this,
-      channelUuid: uuid,
-      callerNumber: data['Caller-Caller-ID-Number'] ?? '',
-      callerName: data['Caller-Caller-ID-Name'] ?? '',
-      destination: data['Caller-Destination-Number'] ?? '',
-      variables,
-    });
+    this.onCall(this.known);
     // A caller who hung up during the handshake: the engine still gets the whole call, then it ends.
     if (this.channelOver) this.finishCall('the channel hung up');
   }
@@ -191,6 +205,15 @@ export class OutboundSession implements Switch {
     if (this.state !== 'handshake') return;
     this.options.logger.warn(`outbound call ${this.engineUuid ?? '(no uuid yet)'}: ${why}`);
     this.state = 'closed';
+    this.link.close(why);
+  }
+
+  /**
+   * The link failed mid-handshake (a reply that never came, or the socket already gone) after
+   * the channel was named: closing it hands the call over as disconnected (onLinkClosed).
+   */
+  private lost(why: string): void {
+    if (this.state !== 'handshake') return;
     this.link.close(why);
   }
 
@@ -326,7 +349,19 @@ export class OutboundSession implements Switch {
   private onLinkClosed(why: string): void {
     this.options.timers.clearTimeout(this.exitTimer);
     const handed = this.state === 'live' || this.state === 'ending';
+    const inHandshake = this.state === 'handshake';
     this.state = 'closed';
+    if (inHandshake && this.known) {
+      // The connect reply named the channel, so the call is not dropped: the engine gets it
+      // with what the backlog holds (CHANNEL_CREATE, whatever came since), then
+      // CHANNEL_DISCONNECTED, and records it (switch_disconnected, or refused while shutting down).
+      this.options.logger.warn(`outbound call ${this.known.channelUuid}: the connection closed during its handshake (${why}); handing it to the engine as disconnected`);
+      if (!this.channelOver) this.deliver(synthesized('CHANNEL_DISCONNECTED', this.known.channelUuid, { [DISCONNECT_REASON_HEADER]: why }));
+      this.channelOver = true;
+      this.onCall(this.known);
+    } else if (inHandshake) {
+      this.options.logger.warn(`outbound ${this.peer}: connection lost in its handshake, before FreeSWITCH named the channel: ${why}`);
+    }
     if (handed && !this.channelOver && this.engineUuid) {
       // The control connection is gone while the channel may still be up: KAZOO's
       // CHANNEL_DISCONNECTED. Commands still waiting for a reply have failed just before this.

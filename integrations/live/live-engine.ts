@@ -21,6 +21,16 @@ export function callingDevice(account: AccountView, variables: Readonly<Record<s
 }
 
 /**
+ * Calls on their way in that are not the engine's yet: sockets still in their handshake (the
+ * outbound server). Each ends in `onCall` or is given up on with a log line.
+ */
+export interface Arrivals {
+  handshaking(): number;
+  /** Settles once none is left. */
+  handshakesDone(): Promise<void>;
+}
+
+/**
  * Runs every call FreeSWITCH hands over through the engine, one execution each, and keeps
  * track of the ones in flight so a shutdown can let them finish (post-hangup work included).
  */
@@ -66,17 +76,25 @@ export class LiveEngine {
 
   /**
    * Stops taking calls and waits for the ones in flight (refused ones too, which join while it
-   * waits), up to `timeoutMs` or until `abort` settles. Returns how many are left.
+   * waits), and for the `arriving` ones still in their handshake, which join as refused ones, up
+   * to `timeoutMs` or until `abort` settles. Returns how many are left (handshakes included).
    */
-  async drain(timeoutMs: number, abort?: Promise<void>): Promise<number> {
+  async drain(timeoutMs: number, abort?: Promise<void>, arriving?: Arrivals): Promise<number> {
     this.accepting = false;
     let timer: NodeJS.Timeout | undefined;
     let over = false;
     const end = Promise.race([new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))), ...(abort ? [abort] : [])]).then(() => {
       over = true;
     });
-    while (this.running.size > 0 && !over) await Promise.race([Promise.allSettled([...this.running]), end]);
+    const handshakes = (): number => arriving?.handshaking() ?? 0;
+    while (this.running.size + handshakes() > 0 && !over) {
+      await Promise.race([
+        ...(this.running.size > 0 ? [Promise.allSettled([...this.running])] : []),
+        ...(handshakes() > 0 ? [arriving!.handshakesDone()] : []),
+        end,
+      ]);
+    }
     clearTimeout(timer);
-    return this.running.size;
+    return this.running.size + handshakes();
   }
 }
