@@ -81,3 +81,22 @@ describe('a batch is never half-written', () => {
     db.close();
   }, 60_000);
 });
+
+describe('a batch records an execution before its first kept row, once', () => {
+  it('a voicemail kept in a batch still queues its email in the same transaction (the execution row goes in once)', () => {
+    const dir = tempDir();
+    const db = join(dir, 'log.db');
+    const r = cli(['simulate', example('scenarios/no-answer-voicemail.json'), example('scenarios/alice-answers.json'), '--db', db], {
+      CALLFLOW_OUTBOX_DIR: join(dir, 'outbox'),
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const h = openDatabase(db, { readonly: true });
+    const templates = (h.prepare('SELECT template_id AS t FROM outbox ORDER BY id').all() as { t: string }[]).map((x) => x.t).sort();
+    const notes = (h.prepare('SELECT notes FROM steps').all() as { notes: string }[]).map((x) => x.notes).join(' ');
+    const statuses = (h.prepare('SELECT status FROM executions').all() as { status: string }[]).map((x) => x.status);
+    h.close();
+    expect(notes).not.toContain('not sent');
+    expect(templates).toEqual(['missed_call_front_desk', 'missed_call_front_desk', 'voicemail_to_email', 'voicemail_to_email']);
+    expect(statuses).toEqual(['completed', 'completed']);
+  });
+});

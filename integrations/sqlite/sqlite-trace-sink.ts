@@ -128,13 +128,17 @@ export class SqliteTraceSink implements TraceSink {
    */
   durably<T>(start: ExecutionStart, write: () => T): T {
     if (this.begun.has(start.id)) return write();
-    let seq = 0;
-    const out = this.recordThen(() => {
-      seq = Number(this.insertRunning.run([...startValues(start), this.writer]).lastInsertRowid);
-      return write();
-    }) as T;
-    this.begun.set(start.id, seq);
-    return out;
+    try {
+      return this.recordThen(() => {
+        // Known at once: a write inside this one (a voicemail's email, queued in the message's
+        // transaction) must not insert the row again.
+        this.begun.set(start.id, Number(this.insertRunning.run([...startValues(start), this.writer]).lastInsertRowid));
+        return write();
+      }) as T;
+    } catch (err) {
+      this.begun.delete(start.id); // rolled back with the rows it went with
+      throw err;
+    }
   }
 
   /** Executions that could not be written whole since this sink opened. */
