@@ -243,4 +243,20 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE executions ADD COLUMN writer TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'executions held for a group commit whose voicemails or messages are already written',
+    sql: `
+      -- A batch writes an execution only with its group, but its voicemail and outbox rows commit
+      -- at once: each such execution is noted here in their transaction (its start as JSON), and
+      -- the note goes when the group is written. A writer opening the file turns the notes of a
+      -- process that is gone into incomplete executions. One small append-only B-tree: putting the
+      -- execution row itself there cost each voicemail commit four more WAL pages.
+      CREATE TABLE executions_unrecorded (
+        execution_id TEXT NOT NULL,
+        writer       TEXT NOT NULL,
+        start        TEXT NOT NULL
+      );
+    `,
+  },
 ];

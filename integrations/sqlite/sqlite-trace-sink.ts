@@ -65,6 +65,10 @@ export class SqliteTraceSink implements TraceSink {
   private readonly writeOne: (f: Finished) => void;
   private readonly writeMany: (list: readonly Finished[]) => void;
   private readonly recordThen: (write: () => unknown) => unknown;
+  private readonly noteUnrecorded: Statement;
+  private readonly dropNote: Statement;
+  /** Held executions with a note in executions_unrecorded: id → the note's rowid. */
+  private readonly noted = new Map<string, number>();
 
   constructor(db: Db, opts: SinkOptions = {}) {
     this.group = Math.max(1, opts.groupCommit ?? 1);
@@ -77,6 +81,9 @@ export class SqliteTraceSink implements TraceSink {
       if (r.writer === null || !processAlive(r.writer)) abandon.run(r.id);
     }
     const marks = (n: number): string => Array(n).fill('?').join(', ');
+    this.noteUnrecorded = db.prepare('INSERT INTO executions_unrecorded (execution_id, writer, start) VALUES (?, ?, ?)');
+    this.dropNote = db.prepare('DELETE FROM executions_unrecorded WHERE rowid = ?');
+    recoverUnrecorded(db, marks);
     this.insertRunning = db.prepare(
       `INSERT INTO executions (${START_COLUMNS.join(', ')}, writer, status) VALUES (${marks(START_COLUMNS.length)}, ?, 'running')`,
     );
@@ -109,6 +116,8 @@ export class SqliteTraceSink implements TraceSink {
         this.finishRunning.run([...endValues(f.end), seq]);
       }
       this.writeRows(seq, f.rows);
+      const note = this.noted.get(f.start.id);
+      if (note !== undefined) this.dropNote.run(note);
     };
     this.writeOne = db.transaction(write);
     this.writeMany = db.transaction((list: readonly Finished[]) => list.forEach(write));
@@ -121,22 +130,22 @@ export class SqliteTraceSink implements TraceSink {
   }
 
   /**
-   * With group commit an execution has no row until its group is written, but its messages and
-   * voicemails commit at once: its `running` row goes in with the first of them, in the same
-   * transaction (the stores' own transactions nest in it), so a crash leaves it to be marked
-   * incomplete by the next writer. The group commit then finishes that row.
+   * With group commit an execution has no row until its group is written, but its voicemails and
+   * messages commit at once: the first of them notes the execution in executions_unrecorded, in
+   * the same transaction (the stores' own transactions nest in it), so a crash leaves it to be
+   * recorded incomplete by the next writer. Writing the group drops the note.
    */
   durably<T>(start: ExecutionStart, write: () => T): T {
-    if (this.begun.has(start.id)) return write();
+    if (this.group === 1 || this.noted.has(start.id)) return write();
     try {
       return this.recordThen(() => {
         // Known at once: a write inside this one (a voicemail's email, queued in the message's
-        // transaction) must not insert the row again.
-        this.begun.set(start.id, Number(this.insertRunning.run([...startValues(start), this.writer]).lastInsertRowid));
+        // transaction) must not note it again.
+        this.noted.set(start.id, Number(this.noteUnrecorded.run(start.id, this.writer, JSON.stringify(start)).lastInsertRowid));
         return write();
       }) as T;
     } catch (err) {
-      this.begun.delete(start.id); // rolled back with the rows it went with
+      this.noted.delete(start.id); // rolled back with the rows it went with
       throw err;
     }
   }
@@ -203,6 +212,7 @@ export class SqliteTraceSink implements TraceSink {
       throw err;
     } finally {
       this.begun.delete(f.start.id);
+      this.noted.delete(f.start.id);
     }
   }
 
@@ -233,4 +243,33 @@ export class SqliteTraceSink implements TraceSink {
     }
     this.effects.insert(effects);
   }
+}
+
+/**
+ * Executions a process that is gone noted as unrecorded (its batch had written their voicemails
+ * or messages, not yet them) become incomplete executions, so no kept row is without its
+ * execution. Those of a live process (another batch on the same file) are left to it.
+ */
+function recoverUnrecorded(db: Db, marks: (n: number) => string): void {
+  const notes = db.prepare('SELECT rowid AS note, execution_id AS id, writer, start FROM executions_unrecorded').all() as {
+    note: number;
+    id: string;
+    writer: string;
+    start: string;
+  }[];
+  if (notes.length === 0) return;
+  const exists = db.prepare('SELECT 1 FROM executions WHERE id = ?');
+  const insert = db.prepare(
+    `INSERT INTO executions (${START_COLUMNS.join(', ')}, status, error) VALUES (${marks(START_COLUMNS.length)}, 'incomplete', ?)`,
+  );
+  const drop = db.prepare('DELETE FROM executions_unrecorded WHERE rowid = ?');
+  db.transaction(() => {
+    for (const n of notes) {
+      if (processAlive(n.writer)) continue;
+      if (!exists.get(n.id)) {
+        insert.run([...startValues(JSON.parse(n.start) as ExecutionStart), 'the process ended before this execution was recorded (its voicemail or messages were kept)']);
+      }
+      drop.run(n.note);
+    }
+  })();
 }
