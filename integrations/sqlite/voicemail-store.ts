@@ -48,8 +48,9 @@ const segment = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_').replac
  * Moves a file, never over an existing one (a rename silently replaces its target). The name
  * carries a hash of its execution (mediaFileName), so only a re-run of the same execution into
  * another step log in the same folder can meet it: a lookup first is enough, and keeps the move
- * one rename (a link and an unlink instead cost the compose flow about a tenth of its rate on
- * this disk). Copies (exclusively) when the recording sits on another file system.
+ * one rename (a link and an unlink would be two directory writes on a disk where file operations
+ * are the compose flow's dearest part). Copies (exclusively) when the recording sits on another
+ * file system.
  */
 function moveFile(from: string, to: string): void {
   if (existsSync(to)) throw new Error(`voicemail audio file ${to} already exists (another step log's message?): not written over`);
