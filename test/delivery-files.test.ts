@@ -7,21 +7,12 @@ import { cliAsync } from './support/cli.ts';
 import { ACCOUNT_SID, AUTH_TOKEN } from './support/notify.ts';
 import { TestTwilioServer } from './support/twilio-server.ts';
 import { account, callflow, tempDir, writeJson } from './support/sim.ts';
+import { missedCallScenarioIn as scenarioIn } from './support/notify.ts';
 
 const cleanup: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-const templates = [
-  { id: 'missed', from: 'pbx@test.local', subject: 'Call from {{ caller_id.name }}', text: 'Hangup: {{ call.notify.hangup_cause }}' },
-];
-const flow = { module: 'notification', data: { recipients: [{ type: 'email', id: 'ops@test.local' }], template_id: 'missed' } };
-
-function scenarioIn(dir: string, callerName = 'Mallory'): string {
-  writeJson(join(dir, 'account.json'), account([callflow('main', flow, ['100'])], { notification_templates: templates }));
-  return writeJson(join(dir, 's.json'), { name: 's', account: 'account.json', call: { from: '+15550001111', caller_id_name: callerName, to: '100' } });
-}
 
 describe('file transports and their folder; the SMS sender', () => {
   it('the .eml file transport never overwrites a message another step log delivered into the same outbox folder', async () => {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchemaValidator } from '../engine/documents/validator.ts';
@@ -9,6 +8,7 @@ import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { createRegistry } from '../modules/index.ts';
 import { EslPeer } from './support/esl-peer/index.ts';
 import { runInRealTime } from './support/real-time-peer.ts';
+import { listeningPort, serveProcess } from './support/serve-process.ts';
 import { tempDir, writeJson } from './support/sim.ts';
 
 const cleanup: (() => void | Promise<void>)[] = [];
@@ -16,24 +16,7 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-/** `callflow serve` as FreeSWITCH's lab box would run it, with its output collected as it comes. */
-function serve(args: string[], env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['bin/callflow.js', 'serve', ...args], { env: { ...process.env, ...env } });
-  const out: string[] = [];
-  const err: string[] = [];
-  child.stdout!.on('data', (c: Buffer) => out.push(...c.toString().split('\n').filter(Boolean)));
-  child.stderr!.on('data', (c: Buffer) => err.push(...c.toString().split('\n').filter(Boolean)));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  cleanup.push(() => void child.kill('SIGKILL'));
-  const until = async (what: () => boolean, label: string, ms = 10_000): Promise<void> => {
-    const deadline = Date.now() + ms;
-    while (!what()) {
-      if (Date.now() > deadline) throw new Error(`serve: no ${label} within ${ms} ms\nstdout: ${out.join('\n')}\nstderr: ${err.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  return { child, out, err, exited, until };
-}
+const serve = (args: string[], env: Record<string, string>) => serveProcess(args, env, cleanup);
 
 /** A FreeSWITCH (the test peer) whose calls play `scenario` at wall-clock speed. */
 async function labSwitch(dir: string, scenario: Record<string, unknown>) {
@@ -50,12 +33,6 @@ async function labSwitch(dir: string, scenario: Record<string, unknown>) {
   return peer;
 }
 
-
-/** The port `serve --listen 127.0.0.1:0` chose, from its listening line. */
-function listeningPort(err: readonly string[]): number {
-  const line = err.find((l) => l.startsWith('serve: listening for FreeSWITCH'))!;
-  return Number(/ on [^ ;]+:(\d+);/.exec(line)![1]);
-}
 describe('callflow serve', () => {
   it('takes calls from outbound sockets, logs one line per call, records them, and connects the inbound socket', async () => {
     const dir = tempDir();

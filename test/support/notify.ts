@@ -4,7 +4,8 @@ import { FileEmailTransport } from '../../integrations/email/file-transport.ts';
 import { TwilioTransport } from '../../integrations/sms/twilio-transport.ts';
 import { FileSmsTransport } from '../../integrations/sms/file-transport.ts';
 import { startNotifications, type NotificationRuntime } from '../../integrations/notify/runtime.ts';
-import { tempDir } from './sim.ts';
+import { join } from 'node:path';
+import { account, callflow, tempDir, writeJson } from './sim.ts';
 
 export const ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
 export const AUTH_TOKEN = 'test-token-not-a-secret';
@@ -22,4 +23,17 @@ export function runtimeFor(db: Db, opts: { smtpUrl?: string; twilioBaseUrl?: str
     },
     { retry: { baseDelayMs: opts.retryMs ?? 50, maxDelayMs: 400, maxAttempts: 6 } },
   );
+}
+
+/**
+ * A scenario (and its account beside it) whose call runs one notification node: an email to
+ * ops@test.local from the template `missed`, sent at channel_destroy.
+ */
+export function missedCallScenarioIn(dir: string, callerName = 'Mallory'): string {
+  const templates = [
+    { id: 'missed', from: 'pbx@test.local', subject: 'Call from {{ caller_id.name }}', text: 'Hangup: {{ call.notify.hangup_cause }}' },
+  ];
+  const flow = { module: 'notification', data: { recipients: [{ type: 'email', id: 'ops@test.local' }], template_id: 'missed' } };
+  writeJson(join(dir, 'account.json'), account([callflow('main', flow, ['100'])], { notification_templates: templates }));
+  return writeJson(join(dir, 's.json'), { name: 's', account: 'account.json', call: { from: '+15550001111', caller_id_name: callerName, to: '100' } });
 }
