@@ -28,7 +28,7 @@ describe('voicemail storage', () => {
     expect(wavDurationMs(readFileSync(carolsMessage!.mediaPath))).toBe(5000);
   });
 
-  it('the file name is <id>-<hash of execution, call and time>: the same for the same execution, and never written over', () => {
+  it('the file name is <id>-<the execution id\'s last 10 hex digits>: the same for the same execution, and never written over', () => {
     const dir = tempDir();
     const rec = (name: string) => {
       mkdirSync(join(dir, 'rec'), { recursive: true });
@@ -37,11 +37,11 @@ describe('voicemail storage', () => {
     };
     const message = (recordingPath: string) => ({
       accountId: 'acc-1', boxId: 'vm-alice', mailbox: '2000', callerNumber: '+1555', callerName: 'C', calleeNumber: '100',
-      callId: 'call-1', executionId: 'exec-1', lengthMs: 1000, createdAt: 1_700_000_000_000, notifyStatus: 'ignored' as const, recordingPath,
+      callId: 'call-1', executionId: '01a21fae-ef71-7000-b1a1-a20c6ffdf7ed', lengthMs: 1000, createdAt: 1_700_000_000_000, notifyStatus: 'ignored' as const, recordingPath,
     });
     const a = new SqliteVoicemailStore(openDatabase(join(dir, 'a.db')), join(dir, 'voicemail'));
     const saved = a.save(message(rec('first.wav')));
-    expect(basename(saved.mediaPath)).toMatch(/^1-[0-9a-f]{10}\.wav$/);
+    expect(basename(saved.mediaPath)).toBe('1-0c6ffdf7ed.wav');
     // The same execution's message saved into another step log beside it: same name, so refused, not written over.
     const b = new SqliteVoicemailStore(openDatabase(join(dir, 'b.db')), join(dir, 'voicemail'));
     const second = rec('second.wav');
@@ -51,7 +51,7 @@ describe('voicemail storage', () => {
     expect(b.list('acc-1', 'vm-alice', 'new')).toEqual([]);
     expect(existsSync(second)).toBe(true);
     // Another execution: another name.
-    expect(basename(b.save({ ...message(second), executionId: 'exec-2' }).mediaPath)).not.toBe(basename(saved.mediaPath));
+    expect(basename(b.save({ ...message(second), executionId: '01a21fae-ef71-7000-b1a1-a20c6ffdf7ee' }).mediaPath)).not.toBe(basename(saved.mediaPath));
   });
 });
 

@@ -117,7 +117,12 @@ export class SqliteTraceSink implements TraceSink {
       }
       this.writeRows(seq, f.rows);
       const note = this.noted.get(f.start.id);
-      if (note !== undefined) this.dropNote.run(note);
+      if (note !== undefined) {
+        this.dropNote.run(note);
+        // Forgotten here, not kept for the batch's length (a rollback leaves the row, which the
+        // next writer finds with its execution and drops).
+        this.noted.delete(f.start.id);
+      }
     };
     this.writeOne = db.transaction(write);
     this.writeMany = db.transaction((list: readonly Finished[]) => list.forEach(write));
