@@ -19,8 +19,9 @@ export function stallRisk(source: string): string | undefined {
   // and never backtracked into, so what it holds costs nothing outside it.
   // `len` is the fixed length of the alternative being read, `last` that of its last atom (for a
   // `{n}` after it), `alts` the lengths of the alternatives already read.
-  type Frame = { variable: boolean; reps: number; pieces: number; lookaround: boolean; len: number; last: number; alts: number[] };
-  const frame = (lookaround: boolean): Frame => ({ variable: false, reps: 0, pieces: 0, lookaround, len: 0, last: 0, alts: [] });
+  // `alternates`: the group is of variable length by its alternatives alone (counted as a piece).
+  type Frame = { variable: boolean; reps: number; pieces: number; lookaround: boolean; len: number; last: number; alts: number[]; alternates: boolean };
+  const frame = (lookaround: boolean): Frame => ({ variable: false, reps: 0, pieces: 0, lookaround, len: 0, last: 0, alts: [], alternates: false });
   const open: Frame[] = [frame(false)];
   const atom = (f: Frame, n: number): void => {
     f.len += n;
@@ -35,7 +36,7 @@ export function stallRisk(source: string): string | undefined {
     const c = source[i]!;
     const top = open[open.length - 1]!;
     if (c === '\\') {
-      i += 2;
+      i += escapeLength(source, i);
       atom(top, 1);
       group = undefined;
       afterQuantifier = false;
@@ -75,9 +76,14 @@ export function stallRisk(source: string): string | undefined {
       // Alternatives of different lengths make the group variable: `(\d|\d\d)+` cuts a number
       // every way `(\d{1,2})+` does.
       const lengths = [...group.alts, group.len];
-      if (!group.variable && lengths.some((n) => n !== lengths[0])) {
+      // A piece of variable length, like `\d{1,2}`: `(1|11)` thirty times over cuts a number 2^30
+      // ways. A quantifier right after it adds no second piece (`(\+|00)?` is one).
+      if (lengths.some((n) => n !== lengths[0])) {
+        if (!group.variable) {
+          group.pieces++;
+          group.alternates = true;
+        }
         group.variable = true;
-        group.pieces++;
       }
       atom(parent, group.lookaround ? 0 : lengths[0]!);
       if (group.lookaround) group = undefined;
@@ -107,7 +113,7 @@ export function stallRisk(source: string): string | undefined {
       }
       if (variable) {
         top.variable = true;
-        top.pieces++;
+        if (!group?.alternates) top.pieces++;
       } else if (braces) {
         top.len += top.last * (Number(braces[1]) - 1);
       }
@@ -122,6 +128,16 @@ export function stallRisk(source: string): string | undefined {
     afterQuantifier = false;
   }
   return open[0]!.pieces > MAX_PIECES ? TOO_MANY_PIECES : undefined;
+}
+
+/**
+ * The characters an escape takes in the source, all of them one character of the match:
+ * `\x2a`, `\u0023`, `\u{1F600}`, `\cJ`, `\p{L}`, `\k<name>`; otherwise the backslash and one.
+ */
+function escapeLength(source: string, at: number): number {
+  const rest = source.slice(at);
+  const m = /^\\(?:x[0-9A-Fa-f]{2}|u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|c[A-Za-z]|[pP]\{[^}]*\}|k<[^>]*>)/.exec(rest);
+  return m ? m[0].length : 2;
 }
 
 /** How many times a variable-length group may repeat: (\d+){3} tries n² cuts of an n-digit number. */

@@ -116,13 +116,10 @@ export class SqliteTraceSink implements TraceSink {
         this.finishRunning.run([...endValues(f.end), seq]);
       }
       this.writeRows(seq, f.rows);
+      // The map forgets the note once the transaction commits (flush, commitOne): a rolled-back
+      // group restores the row, and the retry must still find it to drop it.
       const note = this.noted.get(f.start.id);
-      if (note !== undefined) {
-        this.dropNote.run(note);
-        // Forgotten here, not kept for the batch's length (a rollback leaves the row, which the
-        // next writer finds with its execution and drops).
-        this.noted.delete(f.start.id);
-      }
+      if (note !== undefined) this.dropNote.run(note);
     };
     this.writeOne = db.transaction(write);
     this.writeMany = db.transaction((list: readonly Finished[]) => list.forEach(write));
@@ -175,6 +172,7 @@ export class SqliteTraceSink implements TraceSink {
     if (list.length === 0) return;
     try {
       this.writeMany(list);
+      for (const f of list) this.noted.delete(f.start.id);
     } catch (err) {
       if (isBusy(err)) {
         this.held.unshift(...list);
