@@ -130,7 +130,7 @@ export async function executeCall(deps: EngineDeps, incoming: IncomingCall): Pro
     recordingDir: deps.recordingDir,
     executionId: start.id,
     startedAt: start.started_at,
-    ...recordedFirst(deps.sink, start, { ...(deps.outbox ? { outbox: deps.outbox } : {}), ...(deps.voicemail ? { voicemail: deps.voicemail } : {}) }),
+    ...recordedFirst(deps.sink, start, deps),
   });
 
   try {

@@ -14,9 +14,9 @@ export function recordedFirst(
   start: ExecutionStart,
   stores: { readonly outbox?: Outbox; readonly voicemail?: VoicemailStore },
 ): { outbox?: Outbox; voicemail?: VoicemailStore } {
-  const durably = sink.durably?.bind(sink);
-  if (!durably) return { ...stores };
   const { outbox, voicemail } = stores;
+  const durably = sink.durably?.bind(sink);
+  if (!durably) return { ...(outbox ? { outbox } : {}), ...(voicemail ? { voicemail } : {}) };
   return {
     ...(outbox ? { outbox: { enqueue: (id, at, messages) => durably(start, () => outbox.enqueue(id, at, messages)) } } : {}),
     ...(voicemail
