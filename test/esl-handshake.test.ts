@@ -36,9 +36,7 @@ describe('socket dropped during the handshake', () => {
     let handed: OutboundCall | null = null;
     void nextCall().then((c) => (handed = c));
     const fs = await ScriptedFs.dial(server.port);
-    expect((await fs.next()).line).toBe('connect');
-    fs.write(encodeFrame({ kind: 'connect-reply', headers: [['Event-Name', 'CHANNEL_DATA'], ['Unique-ID', UUID], ['Caller-Caller-ID-Number', '+1415'], ['Caller-Destination-Number', '2000']], socketMode: 'async', control: 'full' }));
-    expect((await fs.next()).line).toBe('event json BACKGROUND_JOB CHANNEL_EXECUTE_COMPLETE');
+    await fs.answerConnect({ number: '+1415' });
     fs.socket.destroy();
     await wait(300);
     expect({ handed: handed !== null, logged: warnings.some((w) => w.includes(UUID)) }).not.toEqual({ handed: false, logged: false });
@@ -48,9 +46,7 @@ describe('socket dropped during the handshake', () => {
     let handed: OutboundCall | null = null;
     void nextCall().then((c) => (handed = c));
     const fs = await ScriptedFs.dial(server.port);
-    expect((await fs.next()).line).toBe('connect');
-    fs.write(encodeFrame({ kind: 'connect-reply', headers: [['Event-Name', 'CHANNEL_DATA'], ['Unique-ID', UUID], ['Caller-Caller-ID-Number', '+1415'], ['Caller-Destination-Number', '2000']], socketMode: 'async', control: 'full' }));
-    expect((await fs.next()).line).toBe('event json BACKGROUND_JOB CHANNEL_EXECUTE_COMPLETE');
+    await fs.answerConnect({ number: '+1415' });
     fs.write(fs.reply('+OK event listener enabled json'));
     expect((await fs.next()).line).toBe('myevents json');
     fs.write(fs.reply('+OK Events Enabled'));

@@ -81,7 +81,11 @@ export class ScriptedFs {
   }
 
   /** connect → CHANNEL_DATA, then the driver's subscriptions and linger, each answered +OK. */
-  async handshake(caller: { number?: string; name?: string } = {}): Promise<void> {
+  /**
+   * The handshake's first step: answers `connect` with the channel's data and waits for modesl's
+   * own event subscription, left unanswered (a test may drop the socket there).
+   */
+  async answerConnect(caller: { number?: string; name?: string } = {}): Promise<void> {
     expect((await this.next()).line).toBe('connect');
     const data: Header[] = [
       ['Event-Name', 'CHANNEL_DATA'],
@@ -94,7 +98,13 @@ export class ScriptedFs {
       ['variable_sip_from_user', '1001'],
     ];
     this.write(encodeFrame({ kind: 'connect-reply', headers: data, socketMode: 'async', control: 'full' }));
-    for (const expected of ['event json BACKGROUND_JOB CHANNEL_EXECUTE_COMPLETE', 'myevents json', 'event json PLAYBACK_START PLAYBACK_STOP RECORD_START RECORD_STOP']) {
+    expect((await this.next()).line).toBe('event json BACKGROUND_JOB CHANNEL_EXECUTE_COMPLETE');
+  }
+
+  async handshake(caller: { number?: string; name?: string } = {}): Promise<void> {
+    await this.answerConnect(caller);
+    this.write(this.reply('+OK event listener enabled json'));
+    for (const expected of ['myevents json', 'event json PLAYBACK_START PLAYBACK_STOP RECORD_START RECORD_STOP']) {
       expect((await this.next()).line).toBe(expected);
       this.write(this.reply(expected.startsWith('myevents') ? '+OK Events Enabled' : '+OK event listener enabled json'));
     }
