@@ -138,10 +138,22 @@ describe('callflow coverage', () => {
 
   it("runs its scenarios as simulate does: a voicemail check logs in and plays the box's messages", async () => {
     const db = join(tempDir('cf-coverage-'), 'log.db');
+    // A message in the box first, left by an earlier run on the same --db: an empty box would
+    // log in and say "no more messages" whether or not messages are played.
+    const left = await run(coverageCommand, ['callflows/example/main.json', 'callflows/example/scenarios/no-answer-voicemail.json', '--db', db]);
+    expect(left.code).toBe(0);
+    const log = openDatabase(db);
+    const [message] = log.prepare('SELECT id, media_path, folder FROM voicemail_messages').all() as { id: number; media_path: string; folder: string }[];
+    expect(message).toMatchObject({ folder: 'new' });
     const r = await run(coverageCommand, ['callflows/example/vm-check.json', 'callflows/example/scenarios/alice-checks-voicemail.json', '--db', db]);
     expect(r.code).toBe(0);
-    const steps = openDatabase(db).prepare('SELECT reason FROM steps').all() as { reason: string }[];
+    const check = `SELECT seq FROM executions WHERE callee_number = '*97'`;
+    const steps = log.prepare(`SELECT reason FROM steps WHERE execution_seq = (${check})`).all() as { reason: string }[];
     expect(steps.map((s) => s.reason)).toEqual(['done checking box 2000; no "_" child: stop: callflow ends']);
+    // Played, then kept with 1 at the message menu.
+    const played = log.prepare(`SELECT args FROM commands WHERE app = 'playback' AND execution_seq = (${check})`).all() as { args: string }[];
+    expect(played.filter((c) => c.args.includes(message!.media_path))).toHaveLength(1);
+    expect(log.prepare('SELECT id, folder FROM voicemail_messages').all()).toEqual([{ id: message!.id, folder: 'saved' }]);
   });
 
   it('--html writes one self-contained page with the counts, every value escaped', async () => {

@@ -719,7 +719,10 @@ describe('the seed callflow over TCP (ESL peer)', () => {
     const last = r.detail.events.at(-1)!;
     expect(last.name).toBe('CHANNEL_DISCONNECTED');
     expect(JSON.parse(last.headers as string)[SYNTHESIZED_HEADER]).toBe('true');
-    expect(r.detail.effects.map((e) => e.module)).toEqual(['notification']);
+    // A dropped socket leaves the cause UNSPECIFIED: the message must be queued all the same.
+    expect(r.detail.effects.map((e) => [e.module, e.status])).toEqual([['notification', 'ok']]);
+    expect(JSON.parse(r.detail.effects[0]!.detail as string).queued).toHaveLength(1);
+    expect(r.detail.messages).toHaveLength(1);
     const playback = r.detail.commands.find((c) => c.app === 'playback')!;
     expect(playback.error_kind).toBe('channel_gone');
   });

@@ -96,7 +96,8 @@ describe('executor', () => {
     mod.SimulatedSwitch.prototype.execute = RefusingSwitch.prototype.execute;
     try {
       const r = await simulate({
-        account: account([callflow('main', { module: 'test_stop', data: { cause: 'USER_BUSY' } }, ['100'])]),
+        // A post-hangup handler before the stop: without it there is nothing to prove still runs.
+        account: account([callflow('main', { module: 'test_on_hangup', data: {}, children: { _: { module: 'test_stop', data: { cause: 'USER_BUSY' } } } }, ['100'])]),
         scenario: { call: { from: '1', to: '100' }, max_call_s: 60 },
       });
       expect(r.summary.endReason).toBe('hangup_requested');
@@ -106,6 +107,7 @@ describe('executor', () => {
       expect(r.detail.execution.ended_at! - r.detail.execution.started_at).toBe(20_000);
       expect(r.detail.events.some((e) => e.name === 'CHANNEL_HANGUP')).toBe(false);
       expect(r.summary.status).toBe('completed');
+      expect(r.detail.effects.map((e) => [e.module, e.status])).toEqual([['test_on_hangup', 'ok']]);
     } finally {
       mod.SimulatedSwitch.prototype.execute = original;
     }

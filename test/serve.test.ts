@@ -106,6 +106,8 @@ describe('callflow serve', () => {
     const log = openDatabase(db);
     expect(log.prepare('SELECT status, end_reason FROM executions').all()).toEqual([{ status: 'completed', end_reason: 'switch_disconnected' }]);
     expect(log.prepare("SELECT status FROM effects WHERE module = 'notification'").all()).toEqual([{ status: 'ok' }]);
+    // A closed socket leaves no hangup cause; an ok effect that queued nothing would be no post-hangup work at all.
+    expect((log.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n).toBe(1);
   });
 
   describe('whatever happens around it, every call is served to its end and recorded', () => {

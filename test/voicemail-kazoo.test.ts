@@ -91,6 +91,12 @@ describe('voicemail check', () => {
       ]),
     );
     expect(played(r)).not.toContain('vm-goodbye');
+    // Logged in, heard the main menu once, and # ended the check there: nothing played after it.
+    expect(played(r).filter((p) => p === 'vm-main_menu')).toHaveLength(1);
+    expect(played(r).at(-1)).toBe('vm-main_menu');
+    // The engine hung up when the flow ended, long before the caller's hangup at 60 s.
+    expect(r.summary).toMatchObject({ endReason: 'callflow_finished', hangupBy: 'engine' });
+    expect(r.summary.durationMs).toBeLessThan(60_000);
   });
 });
 

@@ -1,10 +1,23 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WalWriteback } from '../integrations/sqlite/wal-writeback.ts';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { tempDir } from './support/sim.ts';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// The real fdatasync, watched: which file each default flush reached (read while its fd is open).
+const flushed = vi.hoisted(() => [] as string[]);
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const fdatasync = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
+    const { dev, ino } = fs.fstatSync(fd);
+    flushed.push(`${dev}:${ino}`);
+    fs.fdatasync(fd, done);
+  };
+  return { ...fs, fdatasync, default: { ...fs, fdatasync } };
+});
 
 describe('WAL writeback', () => {
   it('flushes the WAL file in the background, one flush at a time, and raises the checkpoint interval', async () => {
@@ -57,6 +70,10 @@ describe('WAL writeback', () => {
       await wait(1);
     }
     await wb.close();
+    // The default flush is the real one, on the WAL file (gone once the last connection closes).
+    const { dev, ino } = statSync(`${file}-wal`);
+    expect(flushed.length).toBeGreaterThan(0);
+    expect(new Set(flushed)).toEqual(new Set([`${dev}:${ino}`]));
     db.close();
     const again = openDatabase(file);
     expect(again.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 5000 });
