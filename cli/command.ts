@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync, type Stats } from 'node:fs';
 import { UsageError } from '../engine/errors.ts';
 import { printable } from '../engine/text.ts';
 import { openDatabase, type Db } from '../integrations/sqlite/open-database.ts';
@@ -19,18 +19,43 @@ export interface Command {
   readonly summary: string;
   readonly help: string;
   readonly options: NonNullable<ParseArgsConfig['options']>;
+  /** Takes options only: an argument besides them is a usage error, not silently ignored. */
+  readonly noPositionals?: true;
   /** Returns the exit code. */
   run(args: { values: Record<string, unknown>; positionals: string[] }, io: Io): Promise<number>;
 }
 
 /** Strict parsing: an unknown flag or a missing value is a usage error naming it. */
 export function parseCommandArgs(cmd: Command, argv: string[]): { values: Record<string, unknown>; positionals: string[] } {
+  let r;
   try {
-    const r = parseArgs({ args: argv, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-    return { values: r.values as Record<string, unknown>, positionals: r.positionals };
+    r = parseArgs({ args: negativeValues(cmd, argv), options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(`${cmd.name}: ${(err as Error).message.split('\n')[0]}`);
   }
+  if (cmd.noPositionals && r.positionals.length > 0 && !r.values.help) {
+    throw new UsageError(`${cmd.name}: unexpected argument "${printable(r.positionals[0])}"`);
+  }
+  return { values: r.values as Record<string, unknown>, positionals: r.positionals };
+}
+
+/**
+ * `--limit -1` as `--limit=-1`: parseArgs takes the "-1" for a flag and stops at "argument is
+ * ambiguous", which says nothing of what is wrong. A negative number can only be the value;
+ * the option's own check then refuses it in its own words.
+ */
+function negativeValues(cmd: Command, argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return [...out, ...argv.slice(i)];
+    const next = argv[i + 1];
+    if (a.startsWith('--') && cmd.options[a.slice(2)]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 /** A flag's value, else the environment variable's; empty ones count as not given. */
@@ -94,6 +119,34 @@ export function stepLogError(file: string, err: unknown): unknown {
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return new UsageError(`${printable(file)}: not a callflow step log (${reason})`);
   if (code === 'SQLITE_CANTOPEN') return new UsageError(`${printable(file)}: cannot open the step log (${reason})`);
   return err;
+}
+
+/**
+ * The file --html names, checked before any work is done: otherwise a run of every scenario, or
+ * the loading of a whole trace, ends in writeFileSync's bare ENOENT or EISDIR.
+ */
+export function htmlDestination(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const file = String(v);
+  if (file === '') throw new UsageError('--html needs a file name');
+  // ENOTDIR (a file where a folder should be) is no more use to the reader than ENOENT.
+  const stat = (p: string): Stats | undefined => {
+    try {
+      return statSync(p, { throwIfNoEntry: false });
+    } catch {
+      return undefined;
+    }
+  };
+  const dir = dirname(resolve(file));
+  const existing = stat(file);
+  if (existing?.isDirectory()) throw new UsageError(`--html ${printable(file)}: is a directory`);
+  if (!stat(dir)?.isDirectory()) throw new UsageError(`--html ${printable(file)}: folder ${printable(dir)} does not exist`);
+  try {
+    accessSync(existing ? file : dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`--html ${printable(file)}: cannot write there (${(err as NodeJS.ErrnoException).code ?? 'not writable'})`);
+  }
+  return file;
 }
 
 /** The one message id a command takes (`12` or `#12`, as lists print them). */

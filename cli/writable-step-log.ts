@@ -21,7 +21,7 @@ export function openStepLogToWrite(file: string): Db {
 }
 
 /** A SQLite file with tables, but not the step log's (read-only: nothing is written to it). */
-function refuseForeign(file: string): void {
+export function refuseForeign(file: string): void {
   const probe = openDatabase(file, { readonly: true });
   try {
     const tables = new Set((probe.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name));

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { messageIdArg, positiveInt } from '../cli/command.ts';
@@ -75,6 +75,27 @@ describe('a file that is not JSON', () => {
   });
 });
 
+describe('invalid JSON nested deeply', () => {
+  it('still names the reason, line and column (the scan is a loop: recursion overflowed and left V8\'s words)', () => {
+    const dir = tempDir();
+    const cases: [string, string][] = [
+      ['['.repeat(5000) + 'x', "unexpected character 'x' at line 1 column 5001"],
+      ['{"a":'.repeat(5000) + '\n  1,}', "expected a property name in double quotes, found '}' at line 2 column 5"],
+      ['[{"a":'.repeat(3000) + '[1 2', "expected ',' or ']' after an array element, found '2' at line 1 column 18004"],
+      ['['.repeat(100_000), 'unexpected end of file at line 1 column 100001'],
+    ];
+    cases.forEach(([text, problem], i) => {
+      const file = join(dir, `${i}.json`);
+      writeFileSync(file, text);
+      const r = readJsonFile(file);
+      expect(r.ok ? '' : r.error.message).toBe(`${file}: /: invalid JSON: ${problem}`);
+    });
+    const r = cli(['validate', join(dir, '0.json')]);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toEqual([`${join(dir, '0.json')}: /: invalid JSON: unexpected character 'x' at line 1 column 5001`]);
+  });
+});
+
 describe('whole-number arguments too large to be exact', () => {
   it('--limit past 2^53 is a usage error naming the flag, not a SQLite "datatype mismatch"', () => {
     for (const command of [['trace', 'list'], ['notifications', 'list'], ['voicemail', 'list', '2000']]) {
@@ -86,6 +107,22 @@ describe('whole-number arguments too large to be exact', () => {
     }
     expect(cli(['trace', 'list', '--db', stepLog, '--limit', '1e20']).code).toBe(2);
     expect(cli(['trace', 'list', '--db', stepLog, '--limit', '9007199254740991']).code).toBe(0);
+  });
+
+  it('a negative number is refused in the option\'s own words, not as parseArgs\' "argument is ambiguous"', () => {
+    const db = join(tempDir(), 'never.db');
+    const runs: [string[], string][] = [
+      [['trace', 'list', '--db', stepLog, '--limit', '-1'], 'callflow trace list: --limit must be a positive whole number (got "-1")'],
+      [['coverage', 'callflows/example/main.json', scenarios[0]!, '--db', db, '--min', '-5'], 'callflow coverage: --min must be a percentage from 0 to 100 (got "-5")'],
+      [['simulate', scenarios[0]!, '--db', db, '--deliver-timeout', '-1'], 'callflow simulate: --deliver-timeout must be a positive whole number (got "-1")'],
+      [['trace', 'tail', '--db', db, '--timeout', '-.5'], 'callflow trace tail: --timeout must be a positive number of seconds (got "-.5")'],
+    ];
+    for (const [args, line] of runs) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.errLines).toEqual([line]);
+    }
+    expect(existsSync(db)).toBe(false);
   });
 
   it('a message id past 2^53 is a usage error, not "no message #1e20"', () => {
@@ -181,6 +218,31 @@ describe('--db that is not a step log', () => {
     expect(dir.errLines).toEqual([`callflow trace tail: ${f.directory}: is a directory, not a step log`]);
   });
 
+  it("trace tail: another program's database is an error at once, as for the other readers", () => {
+    const f = notStepLogs();
+    const r = cli(['trace', 'tail', '--db', f.foreign, '--timeout', '20']);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual([`callflow trace tail: ${f.foreign}: not a callflow step log (it has no executions table)`]);
+  });
+
+  it('trace tail: a file with no tables yet (empty, or a fresh SQLite file) is waited on until --timeout, exit 0, left as it was', () => {
+    const f = notStepLogs();
+    const fresh = join(tempDir(), 'fresh.db');
+    const db = new Database(fresh);
+    db.exec('CREATE TABLE t (x); DROP TABLE t');
+    db.close();
+    const before = readFileSync(fresh);
+    for (const file of [f.empty, fresh]) {
+      const started = Date.now();
+      const r = cli(['trace', 'tail', '--db', file, '--timeout', '1']);
+      expect(r.code, file).toBe(0);
+      expect(r.errLines).toEqual([`trace tail: waiting for a step log at ${file}`]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    }
+    expect(readFileSync(f.empty).length).toBe(0);
+    expect(readFileSync(fresh).equals(before)).toBe(true);
+  });
+
   it('the file name is printed inert', () => {
     const dir = tempDir();
     const file = join(dir, 'x\u001b[2J.db');
@@ -189,6 +251,87 @@ describe('--db that is not a step log', () => {
     expect(r.code).toBe(2);
     expect(r.err).not.toMatch(/\u001b/);
     expect(r.errLines).toEqual([`callflow trace list: ${join(dir, 'x?[2J.db')}: not a callflow step log (file is not a database)`]);
+  });
+});
+
+describe('--html where the page cannot be written', () => {
+  it('trace show and coverage refuse it in one line, exit 2, before any work', () => {
+    const dir = tempDir();
+    const id = cli(['trace', 'list', '--db', stepLog, '--limit', '1']).out.split(' ')[0]!;
+    const cases: [string, string][] = [
+      [join(dir, 'no-such-folder', 'x.html'), `folder ${join(dir, 'no-such-folder')} does not exist`],
+      [dir, 'is a directory'],
+    ];
+    for (const [html, problem] of cases) {
+      const show = cli(['trace', 'show', id, '--db', stepLog, '--html', html]);
+      expect(show.code, html).toBe(2);
+      expect(show.errLines).toEqual([`callflow trace show: --html ${html}: ${problem}`]);
+      // No scenario is run: the step log it would have written is never created.
+      const db = join(dir, 'coverage.db');
+      const coverage = cli(['coverage', 'callflows/example/main.json', scenarios[0]!, '--db', db, '--html', html]);
+      expect(coverage.code, html).toBe(2);
+      expect(coverage.errLines).toEqual([`callflow coverage: --html ${html}: ${problem}`]);
+      expect(existsSync(db)).toBe(false);
+    }
+  });
+});
+
+describe('arguments a command does not take', () => {
+  it('every command that takes options only refuses a stray argument, exit 2, doing nothing', () => {
+    const db = join(tempDir(), 'never.db');
+    const runs = [
+      ['trace', 'list', 'junk', '--db', stepLog],
+      ['trace', 'tail', 'junk', '--db', db, '--timeout', '1'],
+      ['notifications', 'list', 'junk', '--db', stepLog],
+      ['notifications', 'deliver', 'junk', '--db', stepLog, '--timeout', '1'],
+      ['serve', 'junk', '--account', 'callflows/example/account.json', '--listen', '127.0.0.1:0', '--no-inbound', '--db', db],
+    ];
+    for (const args of runs) {
+      const name = args.slice(0, args.indexOf('junk')).join(' ');
+      const r = cli(args);
+      expect(r.code, name).toBe(2);
+      expect(r.errLines).toEqual([`callflow ${name}: unexpected argument "junk"`]);
+    }
+    expect(existsSync(db)).toBe(false);
+  });
+});
+
+describe('validate names where a problem is', () => {
+  it("a callflow file an account names that cannot be read: the account's file and entry, then the file's own error", () => {
+    const dir = tempDir();
+    const acct = JSON.parse(readFileSync('callflows/example/account.json', 'utf8')) as { callflows: unknown[] };
+    acct.callflows = [...acct.callflows.map((c) => (typeof c === 'string' ? resolve('callflows/example', c) : c)), 'missing.json'];
+    const file = join(dir, 'acct.json');
+    writeFileSync(file, JSON.stringify(acct));
+    const r = cli(['validate', file]);
+    expect(r.code).toBe(1);
+    const n = acct.callflows.length - 1;
+    expect(r.errLines).toEqual([`${file}: /callflows/${n}: ${join(dir, 'missing.json')}: /: cannot read file (ENOENT)`]);
+    // Through a scenario, each file on the way is named.
+    const scenario = join(dir, 's.json');
+    writeFileSync(scenario, JSON.stringify({ name: 's', account: 'acct.json', call: { from: '1', to: '2000' } }));
+    expect(cli(['validate', scenario]).errLines).toEqual([
+      `${scenario}: /account: ${file}: /callflows/${n}: ${join(dir, 'missing.json')}: /: cannot read file (ENOENT)`,
+    ]);
+  });
+
+  it('a DTMF press with neither at_s nor on_prompt (or both) is one line saying so; other problems read as before', () => {
+    const dir = tempDir();
+    const scenario = (dtmf: unknown[]): string => {
+      const file = join(dir, 's.json');
+      const account = resolve('callflows/example/account.json');
+      writeFileSync(file, JSON.stringify({ name: 's', account, call: { from: '1', to: '2000' }, caller: { dtmf } }));
+      return file;
+    };
+    const file = scenario([{ digits: '1' }]);
+    const one = `${file}: /caller/dtmf/0: needs either "at_s" or "on_prompt", not both`;
+    expect(cli(['validate', file]).errLines).toEqual([one]);
+    expect(cli(['validate', scenario([{ digits: '1', at_s: 1, on_prompt: 'beep' }])]).errLines).toEqual([one]);
+    expect(cli(['validate', scenario([{ at_s: 1 }])]).errLines).toEqual([`${file}: /caller/dtmf/0: missing required field "digits"`]);
+    expect(cli(['validate', scenario([{ digits: 'x', on_prompt: 'beep' }])]).errLines).toEqual([
+      `${file}: /caller/dtmf/0/digits: must be DTMF keys (0-9, *, #, A-D) (got "x")`,
+    ]);
+    expect(cli(['validate', scenario([{ digits: '1', at_s: 1 }])]).code).toBe(0);
   });
 });
 

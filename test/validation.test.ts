@@ -86,7 +86,7 @@ describe('document validation', () => {
     const file = writeJson(join(dir, 'account.json'), account(['bad-cf.json']));
     const r = loadAccountBundle(file, ctx());
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.map((e) => e.message)).toEqual([`${join(dir, 'bad-cf.json')}: /flow/children/_/data/delay: must be >= 0`]);
+    if (!r.ok) expect(r.errors.map((e) => e.message)).toEqual([`${file}: /callflows/0: ${join(dir, 'bad-cf.json')}: /flow/children/_/data/delay: must be >= 0`]);
   });
 
   it('account bundle fields are checked: unknown top-level keys, bad SIP usernames, duplicate ids', () => {
@@ -157,8 +157,8 @@ describe('document validation', () => {
     expect(r.stderr.split('\n').filter((l) => l.length > 0)).toEqual([
       `${fifo}: /: not a regular file`,
       '/dev/zero: /: not a regular file',
-      `${fifo}: /: not a regular file`,
-      '/dev/zero: /: not a regular file',
+      `${viaAccount}: /callflows/0: ${fifo}: /: not a regular file`,
+      `${viaAccount}: /callflows/1: /dev/zero: /: not a regular file`,
     ]);
   });
 
@@ -166,8 +166,9 @@ describe('document validation', () => {
     const dir = tempDir();
     const big = join(dir, 'big.json');
     writeFileSync(big, `{"id": "big", "flow": {"module": "user", "data": {}}, "name": "${'x'.repeat(10 * 1024 * 1024)}"}`);
-    const r = loadAccountBundle(writeJson(join(dir, 'account.json'), account(['big.json'])), ctx());
-    expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([`${big}: /: larger than 10 MB`]);
+    const file = writeJson(join(dir, 'account.json'), account(['big.json']));
+    const r = loadAccountBundle(file, ctx());
+    expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([`${file}: /callflows/0: ${big}: /: larger than 10 MB`]);
   });
 
   it('malformed JSON names the line and column', () => {

@@ -16,7 +16,7 @@ import {
 import { runBatch } from '../../integrations/simulator/run-batch.ts';
 import { SqliteTraceSink } from '../../integrations/sqlite/sqlite-trace-sink.ts';
 import { SqliteVoicemailStore } from '../../integrations/sqlite/voicemail-store.ts';
-import { dbPath, mediaDirs, stepLogWriteFailure, type Command } from '../command.ts';
+import { dbPath, htmlDestination, mediaDirs, stepLogWriteFailure, type Command } from '../command.ts';
 import { createProgress } from '../progress.ts';
 import { openStepLogToWrite } from '../writable-step-log.ts';
 import { printable } from '../render-trace.ts';
@@ -215,7 +215,7 @@ complete; 2 for a usage error. Progress goes to stderr.`,
       throw new UsageError('coverage: give a callflow file and at least one scenario file');
     }
     const min = parseMin(values.min);
-    const html = typeof values.html === 'string' && values.html.length > 0 ? values.html : undefined;
+    const html = htmlDestination(values.html);
     const registry = createRegistry();
     const ctx = { registry, validator: new SchemaValidator() };
     const shown = new Set<string>();

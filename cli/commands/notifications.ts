@@ -55,6 +55,7 @@ export const notificationsListCommand: Command = {
   summary: 'messages in the outbox, newest first',
   help: 'Lists outbox messages: id, status, medium, recipient, template, attempts, last error, execution.',
   options: { status: { type: 'string' }, db: { type: 'string' }, limit: { type: 'string' } },
+  noPositionals: true,
   async run({ values }, io) {
     const status = oneOf('notifications list', 'status', values.status, STATUSES);
     const db = openStepLog(values, io.env);
@@ -109,6 +110,7 @@ export const notificationsDeliverCommand: Command = {
     'Resumes the outbox: messages a stopped process left pending or sending are delivered, waiting up to --timeout seconds (default 10).\n' +
     'Messages waiting for their next retry are tried now.',
   options: { db: { type: 'string' }, timeout: { type: 'string' } },
+  noPositionals: true,
   async run({ values }, io) {
     // Asked for because a server is back: a message waiting out its retry goes now.
     const r = await deliverNow('notifications deliver', values, io, positiveInt('timeout', values.timeout, 10), { allDue: true });

@@ -62,8 +62,8 @@ Notifications are delivered as in "simulate" (CALLFLOW_SMTP_URL, TWILIO_*, else 
     'sound-template': { type: 'string' },
     'drain-timeout': { type: 'string' },
   },
-  async run({ values, positionals }, io) {
-    if (positionals.length > 0) throw new UsageError(`serve: unexpected argument "${positionals[0]}"`);
+  noPositionals: true,
+  async run({ values }, io) {
     if (typeof values.account !== 'string') throw new UsageError('serve: --account FILE is required');
     // A bad value is named where it came from: the flag, or the variable the operator set.
     const from = (flag: string, variable: string): string => (flagOrEnv(values[flag], undefined) !== undefined ? `--${flag}` : variable);

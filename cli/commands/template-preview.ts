@@ -32,7 +32,7 @@ export function recordedState(e: ExecutionRecord): FinalCallState {
 
 export const templatePreviewCommand: Command = {
   name: 'template preview',
-  usage: 'callflow template preview <template-id> --execution <id> --account FILE [--db FILE] [--comments TEXT]',
+  usage: 'callflow template preview <template-id> --execution <id> [--account FILE] [--db FILE] [--comments TEXT]',
   summary: "render a notification template with a recorded call's data",
   help: `Renders the account's template (subject, text, HTML and SMS bodies) with the macros a
 channel_destroy notification of that execution would have had. --account is the account bundle

@@ -4,6 +4,7 @@ import { UsageError } from '../../engine/errors.ts';
 import { openDatabase, type Db } from '../../integrations/sqlite/open-database.ts';
 import { shortId, type ExecutionRecord } from '../../integrations/sqlite/trace-queries.ts';
 import { dbPath, positiveInt, refuseDirectory, stepLogError, type Command, type Io } from '../command.ts';
+import { refuseForeign } from '../writable-step-log.ts';
 import { printable, seconds, summaryLine } from '../render-trace.ts';
 
 /** How often the step log is read for new rows. */
@@ -161,7 +162,7 @@ export const traceTailCommand: Command = {
   usage: 'callflow trace tail [--db FILE] [--from-start] [--max-executions N] [--timeout S]',
   summary: 'follow the step log as another process writes it',
   help: `Follows the step log (--db, else $CALLFLOW_DB, else ./callflow.db) that another process
-("callflow simulate", later "callflow serve") is writing, and prints each step as soon as its
+("callflow simulate" or "callflow serve") is writing, and prints each step as soon as its
 execution is committed, one line per step:
   <execution id, last 8>  +<time into the call>  step <seq>  <module>  <callflow><node path>  <outcome> → "<child key>"  <reason>
 then one line when the execution has ended:
@@ -179,8 +180,8 @@ Stops cleanly on Ctrl-C (SIGINT) or SIGTERM, exit code 0.
     'max-executions': { type: 'string' },
     timeout: { type: 'string' },
   },
-  async run({ values, positionals }, io: Io) {
-    if (positionals.length > 0) throw new UsageError(`trace tail: unexpected argument "${printable(positionals[0])}"`);
+  noPositionals: true,
+  async run({ values }, io: Io) {
     const file = dbPath(values, io.env);
     const maxExecutions = values['max-executions'] === undefined ? undefined : positiveInt('max-executions', values['max-executions'], 1);
     const timeout = parseTimeout(values.timeout);
@@ -234,6 +235,13 @@ Stops cleanly on Ctrl-C (SIGINT) or SIGTERM, exit code 0.
             if (!missingSchema(err)) throw stepLogError(file, err);
             db?.close();
             db = undefined;
+            // No tables yet: a writer may be about to create them. Other tables: another
+            // program's database, which no writer will turn into a step log.
+            try {
+              refuseForeign(file);
+            } catch (probeErr) {
+              throw stepLogError(file, probeErr);
+            }
             fromStart = true;
           }
           if (!follower) {

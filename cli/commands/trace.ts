@@ -1,6 +1,6 @@
 import { UsageError } from '../../engine/errors.ts';
 import { findExecution, listExecutions, loadExecution } from '../../integrations/sqlite/trace-queries.ts';
-import { openStepLog, positiveInt, type Command } from '../command.ts';
+import { htmlDestination, openStepLog, positiveInt, type Command } from '../command.ts';
 import { printable, renderTrace, seconds } from '../render-trace.ts';
 import { writeFileSync } from 'node:fs';
 import { loadTraceDocuments } from '../html/load-docs.ts';
@@ -13,6 +13,7 @@ export const traceListCommand: Command = {
   help: `Lists executions in the step log, newest first: id, when (call time), caller → callee,
 callflow, status and end reason, hangup cause and who hung up, duration.`,
   options: { db: { type: 'string' }, limit: { type: 'string' } },
+  noPositionals: true,
   async run({ values }, io) {
     const db = openStepLog(values, io.env, { readonly: true });
     const rows = listExecutions(db, { limit: positiveInt('limit', values.limit, 20) });
@@ -61,8 +62,7 @@ whole tree is drawn and the nodes never visited are dimmed.`,
   },
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new UsageError('trace show: give exactly one execution id');
-    const html = typeof values.html === 'string' ? values.html : undefined;
-    if (html === '') throw new UsageError('trace show: --html needs a file name');
+    const html = htmlDestination(values.html);
     if (html !== undefined && values.json) throw new UsageError('trace show: give --html or --json, not both');
     if (html === undefined && (values.account !== undefined || values.callflow !== undefined)) {
       throw new UsageError('trace show: --account and --callflow are only used with --html');

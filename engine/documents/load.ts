@@ -123,8 +123,8 @@ class JsonSyntax {
 }
 
 /**
- * Where JSON text first breaks RFC 8259, and why; undefined if it does not (or nests too deeply to
- * scan). Only called once JSON.parse has failed, so it needs to be exact about the place, not fast.
+ * Where JSON text first breaks RFC 8259, and why; undefined if it does not. Only called once
+ * JSON.parse has failed, so it needs to be exact about the place, not fast.
  */
 function firstJsonError(text: string): { at: number; reason: string } | undefined {
   let i = 0;
@@ -156,37 +156,15 @@ function firstJsonError(text: string): { at: number; reason: string } | undefine
       } else i++;
     }
   };
-  const value = (): void => {
+  /** A property name and its ':', leaving the scan at the property's value. */
+  const key = (): void => {
     ws();
-    if (i >= text.length) fail('unexpected end of file');
-    const c = text[i]!;
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail(`expected a property name in double quotes, found ${shown(text, i)}`);
-        string();
-        ws();
-        need(':', "':' after a property name");
-        value();
-        ws();
-        if (text[i] === '}') return void i++;
-        need(',', "',' or '}' after a property value");
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ']') return void i++;
-        need(',', "',' or ']' after an array element");
-      }
-    }
+    if (text[i] !== '"') fail(`expected a property name in double quotes, found ${shown(text, i)}`);
+    string();
+    ws();
+    need(':', "':' after a property name");
+  };
+  const scalar = (c: string): void => {
     if (c === '"') return string();
     if (c === '-' || (c >= '0' && c <= '9')) {
       const m = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
@@ -202,6 +180,45 @@ function firstJsonError(text: string): { at: number; reason: string } | undefine
       if (text.startsWith(word, i)) return void (i += word.length);
     }
     fail(`unexpected character ${shown(text, i)}`);
+  };
+  // A loop with the open objects and arrays on a stack, not recursion: text nested thousands
+  // deep overflows the call stack, and such text is just what a user needs the place of. The
+  // stack holds each one's closing character, a byte apiece: no deeper than the text is long.
+  const value = (): void => {
+    const closers = new Uint8Array(text.length);
+    let depth = 0;
+    for (;;) {
+      ws();
+      if (i >= text.length) fail('unexpected end of file');
+      const c = text[i]!;
+      if (c === '{' || c === '[') {
+        const closer = c === '{' ? '}' : ']';
+        i++;
+        ws();
+        if (text[i] !== closer) {
+          closers[depth++] = closer.charCodeAt(0);
+          if (c === '{') key();
+          continue;
+        }
+        i++;
+      } else scalar(c);
+      // A value has ended: close the objects and arrays it completes, then on to the next member.
+      for (;;) {
+        if (depth === 0) return;
+        ws();
+        const closer = closers[depth - 1]!;
+        if (text.charCodeAt(i) === closer) {
+          i++;
+          depth--;
+          continue;
+        }
+        if (closer === 0x7d) {
+          need(',', "',' or '}' after a property value");
+          key();
+        } else need(',', "',' or ']' after an array element");
+        break;
+      }
+    }
   };
   try {
     ws();
@@ -309,6 +326,11 @@ export function loadAccountBundle(file: string, ctx: LoadContext): LoadResult<Ac
     if (result.ok) {
       callflows.push(result.value);
       bases.push(base);
+    } else if (typeof entry === 'string') {
+      // Said through the entry naming the file, as a scenario says its account's errors: the
+      // file's own error alone does not say which account, or which entry, named it.
+      const at = joinPointer('', 'callflows', i);
+      errors.push(...result.errors.map((e) => new DocumentError(file, at, e.message)));
     } else errors.push(...result.errors);
   });
 

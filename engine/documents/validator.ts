@@ -12,7 +12,9 @@ export interface SchemaProblem {
  * One ajv instance per validator, with every schema compiled once. Defaults are filled in from
  * the schemas as they validate (ajv `useDefaults`), so validated data is also completed data.
  * A schema with a `pattern` may say in `patternHint` what a matching value is ("one plain email
- * address"): its errors then say that instead of the regular expression.
+ * address"): its errors then say that instead of the regular expression. So may a schema with a
+ * `oneOf` in `oneOfHint` ("needs either a or b"): its failure is then that one line, not one per
+ * branch that failed and ajv's "must match exactly one schema in oneOf" besides.
  */
 export class SchemaValidator {
   private readonly ajv: Ajv;
@@ -52,10 +54,12 @@ function problemsOf(errors: readonly ErrorObject[], root: unknown): SchemaProble
   const anyOfAt = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);
   const insideAnyOf = (e: ErrorObject): boolean =>
     e.keyword !== 'anyOf' && anyOfAt.some((p) => e.instancePath === p || e.instancePath.startsWith(p + '/'));
+  const hintedOneOf = errors.filter((e) => e.keyword === 'oneOf' && typeof oneOfHint(e) === 'string').map((e) => e.schemaPath + '/');
+  const insideHintedOneOf = (e: ErrorObject): boolean => hintedOneOf.some((p) => e.schemaPath.startsWith(p));
   for (const e of errors) {
     // `if` adds "must match then schema" beside the real errors of the `then` branch, and
     // `propertyNames` "property name must be valid" beside the name's own error.
-    if (insideAnyOf(e) || e.keyword === 'if' || e.keyword === 'propertyNames') continue;
+    if (insideAnyOf(e) || insideHintedOneOf(e) || e.keyword === 'if' || e.keyword === 'propertyNames') continue;
     const p = describe(e, root);
     const key = p.pointer + '\u0000' + p.problem;
     if (seen.has(key)) continue;
@@ -64,6 +68,8 @@ function problemsOf(errors: readonly ErrorObject[], root: unknown): SchemaProble
   }
   return out;
 }
+
+const oneOfHint = (e: ErrorObject): unknown => (e.parentSchema as { oneOfHint?: unknown } | undefined)?.oneOfHint;
 
 function describe(e: ErrorObject, root: unknown): SchemaProblem {
   const got = ` (got ${shortJson(valueAt(root, e.instancePath))})`;
@@ -81,6 +87,10 @@ function describe(e: ErrorObject, root: unknown): SchemaProblem {
       return { pointer: e.instancePath, problem: `must be ${String(params.type)}${got}` };
     case 'anyOf':
       return { pointer: e.instancePath, problem: 'does not match any allowed shape' };
+    case 'oneOf': {
+      const hint = oneOfHint(e);
+      return { pointer: e.instancePath, problem: typeof hint === 'string' ? hint : (e.message ?? e.keyword) };
+    }
     case 'pattern':
     case 'maxLength': {
       // A regular expression is no explanation: say what the value must be, where the schema does.

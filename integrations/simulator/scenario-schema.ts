@@ -67,6 +67,7 @@ export const scenarioSchema = {
               after_s: { ...seconds, description: 'on_prompt: delay after the prompt starts', default: 0.2 },
             },
             oneOf: [{ required: ['at_s'] }, { required: ['on_prompt'] }],
+            oneOfHint: 'needs either "at_s" or "on_prompt", not both',
           },
         },
       },
