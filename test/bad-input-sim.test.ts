@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { compilePattern } from '../engine/routing.ts';
+import { SchemaValidator } from '../engine/documents/validator.ts';
+import { loadScenario } from '../integrations/simulator/load-scenario.ts';
+import { createRegistry } from '../modules/index.ts';
 import { account, callflow, tempDir, writeJson } from './support/sim.ts';
 
 // Anything that could act on a terminal: C0 and C1 controls (ESC, BEL, CR, LF...) and DEL.
@@ -133,4 +136,27 @@ describe('serve configuration from the environment', () => {
       expect(r.err).not.toMatch(CONTROL);
     }
   }, 30_000);
+});
+
+describe('a scenario whose calling device is not in the account', () => {
+  const setup = () => {
+    const dir = tempDir();
+    writeJson(join(dir, 'account.json'), account([callflow('main', { module: 'user', data: { id: 'alice' } }, ['100'])]));
+    return writeJson(join(dir, 's.json'), { name: 's', account: 'account.json', call: { from: '+1', to: '100', device: 'ghost-phone' } });
+  };
+
+  it('is refused at load with one error naming the device and the field', () => {
+    const file = setup();
+    const r = loadScenario(file, { registry: createRegistry(), validator: new SchemaValidator() });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map((e) => e.message)).toEqual([`${file}: /call/device: no device "ghost-phone" in the account`]);
+  });
+
+  it('validate says so in one line', () => {
+    const file = setup();
+    const r = cli(['validate', file]);
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toBe(`${file}: /call/device: no device "ghost-phone" in the account`);
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { next } from '../engine/executor/next.ts';
 import { testRegistry, type HandlerRun } from './support/test-modules.ts';
 import { account, callflow, commands, path, simulate } from './support/sim.ts';
 
@@ -185,5 +186,85 @@ describe('executor: KAZOO cf_exe rules', () => {
       expect(runs[0]!.final.hangupBy).toBe('caller');
       expect(runs[0]!.final.durationMs).toBe(3000);
     });
+  });
+});
+
+describe('executor: return points, child keys and the end of a wait', () => {
+  it('stop returns to the most recent return point first: A→B→C stops, then B\'s "_", then A\'s "_"', async () => {
+    // main (A) branches to B, B branches to C; each branching node has a "_" child, so two return
+    // points are stacked. C stops: the inner-most (B's) must run before the outer one (A's).
+    const r = await run(
+      node('callflow', { id: 'B' }, { _: node('test_continue', { key: 'a-after' }) }),
+      {},
+      [
+        callflow('B', node('callflow', { id: 'C' }, { _: node('test_continue', { key: 'b-after' }) })),
+        callflow('C', node('test_stop')),
+      ],
+    );
+    const steps = r.detail.steps;
+    expect(steps.map((s) => [s.callflow_id, s.module])).toEqual([
+      ['main', 'callflow'],
+      ['B', 'callflow'],
+      ['C', 'test_stop'],
+      ['B', 'test_continue'],
+      ['main', 'test_continue'],
+    ]);
+    expect(steps.map((s) => JSON.parse(s.data as string).key ?? null)).toEqual([null, null, null, 'b-after', 'a-after']);
+    expect(steps[2]!.reason).toContain('stop: return to B/flow/children/_');
+    expect(steps[3]!.reason).toContain('stop: return to main/flow/children/_');
+    expect(r.summary.endReason).toBe('callflow_finished');
+  });
+
+  it('a child key named like an Object.prototype member (constructor, toString) is no child: "_" is taken', async () => {
+    const r = await run(node('test_continue', { key: 'constructor' }, { _: node('test_continue') }));
+    expect(path(r)).toEqual([
+      ['test_continue', 'continue', '_'],
+      ['test_continue', 'continue', null],
+    ]);
+    expect(r.detail.steps[0]!.reason).toContain('no child "constructor": fell back to "_"');
+
+    const a = await run(node('test_attempt', { keys: ['toString', 'hasOwnProperty'] }, { _: node('test_continue') }));
+    expect(path(a)).toEqual([
+      ['test_attempt', 'attempt', '_'],
+      ['test_continue', 'continue', null],
+    ]);
+    expect(a.detail.steps[0]!.reason).toContain('no child for "toString" or "hasOwnProperty"');
+  });
+
+  it('the channel going away while the executor waits ends the execution as channel_gone, with no hangup sent', async () => {
+    const r = await run(node('test_wait'), { caller: { hangup_at_s: 30 } });
+    expect(path(r)).toEqual([['test_wait', 'wait', null]]);
+    expect(r.summary.endReason).toBe('channel_gone');
+    expect(r.detail.execution.end_reason).toBe('channel_gone');
+    expect(commands(r)).toEqual([]);
+  });
+
+  it('a module that chooses nothing after the channel is already gone: the wait ends at once as channel_gone', async () => {
+    // The sleep is cut short by the caller's hangup; the module then returns wait() with the channel gone.
+    const registry = testRegistry().register({
+      name: 'test_sleep_then_wait',
+      summary: 'sleeps, then chooses nothing',
+      schema: { type: 'object' },
+      async handle(_d: unknown, call) {
+        await call.sleep(60_000);
+        return next.wait();
+      },
+    });
+    const r = await run(node('test_sleep_then_wait'), { caller: { hangup_at_s: 2 } }, [], registry);
+    expect(path(r)).toEqual([['test_sleep_then_wait', 'wait', null]]);
+    expect(r.summary.endReason).toBe('channel_gone');
+    expect(r.summary.durationMs).toBe(2000);
+    // The channel was gone when the executor ended: no hangup was queued to it.
+    expect(commands(r)).toEqual(['sleep']);
+  });
+
+  it('an identical post-hangup handler registered again is collapsed, and the step log says so', async () => {
+    const runs: HandlerRun[] = [];
+    const r = await run(node('test_on_hangup', { n: 2 }, { _: node('test_on_hangup', { n: 2 }) }), {}, [], testRegistry(runs));
+    const notesOf = (i: number) => JSON.parse(r.detail.steps[i]!.notes as string) as string[];
+    expect(notesOf(0)).toEqual(['registered post-hangup handler test_on_hangup:{"n":2}']);
+    expect(notesOf(1)).toEqual(['post-hangup handler test_on_hangup:{"n":2} already registered: collapsed into it']);
+    expect(runs).toHaveLength(1);
+    expect(r.detail.effects).toHaveLength(1);
   });
 });

@@ -74,6 +74,28 @@ describe('routing (KAZOO cf_flow)', () => {
   });
 });
 
+describe('a number two callflows claim', () => {
+  it('the first callflow in load order gets it (KAZOO: "if several docs match, the first is used")', () => {
+    const router = new Router([cf('first', ['2000', '2001']), cf('second', ['3000', '2000']), cf('third', ['2000'])]);
+    expect(router.route('2000')?.callflow.doc.id).toBe('first');
+    expect(router.route('2000')?.by).toBe('number');
+    // Numbers only one of them claims are unaffected.
+    expect(router.route('3000')?.callflow.doc.id).toBe('second');
+  });
+
+  it('a call to that number runs the first callflow of the account', async () => {
+    const r = await simulate({
+      account: account([
+        callflow('first', { module: 'test_continue', data: { key: 'from-first' } }, ['100']),
+        callflow('second', { module: 'test_continue', data: { key: 'from-second' } }, ['100']),
+      ]),
+      scenario: { call: { from: '1', to: '100' } },
+    });
+    expect(r.detail.execution.callflow_id).toBe('first');
+    expect(r.detail.steps.map((s) => s.callflow_id)).toEqual(['first']);
+  });
+});
+
 describe('patterns that could stall the process', () => {
   it('repetition of a variable-length group is found through groups, escapes and character classes (read as JavaScript reads them)', async () => {
     const { stallRisk } = await import('../engine/pattern-safety.ts');

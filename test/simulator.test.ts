@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planBridge } from '../integrations/simulator/bridge-plan.ts';
+import { dialStatus, planBridge } from '../integrations/simulator/bridge-plan.ts';
 import { VirtualClock } from '../engine/virtual-clock.ts';
 import { next } from '../engine/executor/next.ts';
 import { createRegistry } from '../modules/index.ts';
@@ -122,5 +122,35 @@ describe('simulated calls', () => {
     // Greeting cut at 2 s, beep 2-3 s, recording from 3 s until the caller presses 4 at 12 s.
     expect(seen.recording).toMatchObject({ recordMs: 9000, terminator: '4' });
     expect(r.detail.events.filter((e) => e.name === 'DTMF').map((e) => JSON.parse(e.headers as string)['DTMF-Digit'])).toEqual(['#', '4']);
+  });
+});
+
+describe('the bridge result as FreeSWITCH reports it', () => {
+  it('a bridge nobody answers completes with DIALSTATUS NOANSWER and the cause in the originate variables', async () => {
+    const r = await simulate({
+      account: account([callflow('main', { module: 'user', data: { id: 'alice', timeout: 5 }, children: { _: { module: 'test_wait', data: {} } } }, ['100'])]),
+      scenario: { call: { from: '1', to: '100' }, caller: { hangup_at_s: 30 } },
+    });
+    const done = r.detail.events
+      .filter((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE')
+      .map((e) => JSON.parse(e.headers as string) as Record<string, string>)
+      .find((h) => h['Application'] === 'bridge')!;
+    expect(done).toMatchObject({
+      variable_DIALSTATUS: 'NOANSWER',
+      variable_originate_disposition: 'NO_ANSWER',
+      variable_originate_failed_cause: 'NO_ANSWER',
+      variable_last_bridge_proto_specific_hangup_cause: 'sip:480',
+    });
+  });
+
+  it("DIALSTATUS for each failure cause (FreeSWITCH's originate)", () => {
+    expect(dialStatus('NO_ANSWER')).toBe('NOANSWER');
+    expect(dialStatus('NO_USER_RESPONSE')).toBe('NOANSWER');
+    expect(dialStatus('USER_BUSY')).toBe('BUSY');
+    expect(dialStatus('ORIGINATOR_CANCEL')).toBe('CANCEL');
+    expect(dialStatus('USER_NOT_REGISTERED')).toBe('INVALIDARGS');
+    expect(dialStatus('UNALLOCATED_NUMBER')).toBe('INVALIDARGS');
+    expect(dialStatus('CALL_REJECTED')).toBe('CHANUNAVAIL');
+    expect(dialStatus('NORMAL_TEMPORARY_FAILURE')).toBe('CHANUNAVAIL');
   });
 });

@@ -199,3 +199,99 @@ describe('user module (KAZOO cf_user)', () => {
     expect(r.detail.steps).toHaveLength(1);
   });
 });
+
+describe('user module: the user doc, device realms and early media', () => {
+  it('a disabled user (enabled: false) rings nothing: "_" at once, and the step log says why', async () => {
+    const users = [{ id: 'alice', enabled: false }, { id: 'bob' }];
+    const r = await run(userNode({}), { devices: { 'alice-desk': { action: 'answer', after_s: 1, hangup_after_s: 5 } } }, { users });
+    expect(bridge(r)).toBeUndefined();
+    expect(r.detail.commands.map((c) => c.app)).toEqual(['hangup']);
+    expect(path(r)[0]).toEqual(['user', 'continue', '_']);
+    expect(r.detail.steps[0]!.ended_at).toBe(r.detail.steps[0]!.started_at);
+    expect(notes(r)).toEqual(['skipped user alice is disabled']);
+    expect(r.detail.execution.call_bridged).toBe(0);
+  });
+
+  it("a device's own sip.realm goes into its endpoint; a device without one gets the account realm", async () => {
+    const devices = [
+      { id: 'alice-desk', owner_id: 'alice', sip: { username: 'alice-desk', realm: 'branch.example.net' } },
+      { id: 'alice-soft', owner_id: 'alice', sip: { username: 'alice-soft' } },
+    ];
+    const r = await run(userNode({}), {}, { devices });
+    const eps = bridge(r)!.endpoints as unknown as { deviceId: string; username: string; realm: string }[];
+    expect(eps.map((e) => [e.deviceId, e.username, e.realm])).toEqual([
+      ['alice-desk', 'alice-desk', 'branch.example.net'],
+      ['alice-soft', 'alice-soft', 'test.local'],
+    ]);
+  });
+
+  it('ignore_early_media is asked for with simultaneous only: single lets early media through', async () => {
+    const single = await run(userNode({ strategy: 'single' }));
+    expect(bridge(single)).toMatchObject({ strategy: 'single', ignoreEarlyMedia: false });
+    const simultaneous = await run(userNode({ strategy: 'simultaneous' }));
+    expect(bridge(simultaneous)).toMatchObject({ strategy: 'simultaneous', ignoreEarlyMedia: true });
+  });
+});
+
+describe('user module: ties at the edges of the bridge timing', () => {
+  const t = (module: string) => ({ module, data: {} });
+  const byCause = { NO_ANSWER: t('test_continue'), USER_BUSY: t('test_continue'), CALL_REJECTED: t('test_continue'), _: t('test_wait') };
+
+  it('a delay equal to the timeout: the devices never start, so even busy ones fail as NO_ANSWER, with no ringing', async () => {
+    const r = await run(userNode({ delay: 5, timeout: 5 }, byCause), {
+      devices: { 'alice-desk': { action: 'busy' }, 'alice-soft': { action: 'busy' } },
+      caller: { hangup_at_s: 60 },
+    });
+    expect(path(r)[0]).toEqual(['user', 'attempt', 'NO_ANSWER']);
+    expect(r.detail.steps[0]!.requested_key).toBe('NO_ANSWER,sip:480');
+    expect(eventAt(r, 'CHANNEL_PROGRESS')).toBeUndefined();
+    expect(eventAt(r, 'CHANNEL_EXECUTE_COMPLETE')).toBe(5000);
+  });
+
+  it('a device answering at exactly the timeout is too late: NO_ANSWER, never bridged', async () => {
+    const r = await run(userNode({ timeout: 5 }, byCause), {
+      devices: { 'alice-desk': { action: 'answer', after_s: 5, hangup_after_s: 10 } },
+      caller: { hangup_at_s: 60 },
+    });
+    expect(path(r)[0]).toEqual(['user', 'attempt', 'NO_ANSWER']);
+    expect(eventAt(r, 'CHANNEL_BRIDGE')).toBeUndefined();
+    expect(r.detail.execution.call_bridged).toBe(0);
+    expect(eventAt(r, 'CHANNEL_EXECUTE_COMPLETE')).toBe(5000);
+  });
+
+  it('every device failing at the same moment: the last of them in endpoint order gives the cause', async () => {
+    const r = await run(userNode({}, byCause), {
+      devices: { 'alice-desk': { action: 'busy' }, 'alice-soft': { action: 'reject' } },
+      caller: { hangup_at_s: 60 },
+    });
+    expect(path(r)[0]).toEqual(['user', 'attempt', 'CALL_REJECTED']);
+    expect(r.detail.steps[0]!.requested_key).toBe('CALL_REJECTED,sip:603');
+  });
+
+  it('fail_on_single_reject: a refusal at the same moment as an answer does not beat it, the call is answered', async () => {
+    const r = await run(userNode({ fail_on_single_reject: true }, byCause), {
+      devices: { 'alice-desk': { action: 'answer', after_s: 0, hangup_after_s: 4 }, 'alice-soft': { action: 'reject' } },
+    });
+    expect(path(r)).toEqual([['user', 'stop', null]]);
+    expect(eventAt(r, 'CHANNEL_BRIDGE')).toBe(0);
+    expect(r.detail.execution.call_bridged).toBe(1);
+    expect(r.summary.durationMs).toBe(4000);
+  });
+
+  it('two devices answering at the same moment: the first in endpoint order is the one bridged', async () => {
+    // Which leg won shows in how long the call lasts: each device hangs up after its own time.
+    const r = await run(userNode({}), {
+      devices: { 'alice-desk': { action: 'answer', after_s: 3, hangup_after_s: 10 }, 'alice-soft': { action: 'answer', after_s: 3, hangup_after_s: 20 } },
+    });
+    expect(eventAt(r, 'CHANNEL_BRIDGE')).toBe(3000);
+    expect(r.summary.durationMs).toBe(13_000);
+  });
+
+  it('fail_on_single_reject: two refusals at the same moment: the first in endpoint order gives the cause', async () => {
+    const r = await run(userNode({ fail_on_single_reject: true }, byCause), {
+      devices: { 'alice-desk': { action: 'busy' }, 'alice-soft': { action: 'reject' } },
+      caller: { hangup_at_s: 60 },
+    });
+    expect(path(r)[0]).toEqual(['user', 'attempt', 'USER_BUSY']);
+  });
+});
