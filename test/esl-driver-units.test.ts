@@ -303,6 +303,17 @@ describe('rendering SwitchCommands', () => {
     expect(() => render(c)).toThrow(UnsafeValueError);
   });
 
+  it.each<[string, SwitchCommand]>([
+    ['an ESC in a set value', { app: 'set', name: 'x', value: 'a\x1b[2Jb' }],
+    ['a TAB in a set value', { app: 'set', name: 'x', value: 'a\tb' }],
+    ['a DEL in a set value', { app: 'set', name: 'x', value: 'a\x7fb' }],
+    ['an ESC in a playback file', { app: 'playback', file: '/sounds/a\x1b.wav' }],
+    ['a TAB in a playback file', { app: 'playback', file: '/sounds/a\tb.wav' }],
+  ])('refuses %s: control characters other than CR/LF are refused too', (_what, c) => {
+    expect(() => render(c)).toThrow(UnsafeValueError);
+    expect(() => render(c)).toThrow(/contains a control character/);
+  });
+
   it('refuses an Application-UUID that is not an id', () => {
     expect(() => renderCommand({ app: 'answer' }, 'x\nEvent-UUID: y', { bridgeVariablesSet: false }, internalId)).toThrow(UnsafeValueError);
   });
@@ -325,6 +336,16 @@ describe('sendmsg frames', () => {
     expect(() => sendmsgFrame({ callCommand: 'execute', app: 'playback', arg: 'a\n\nexit', eventUuid: 'e', internal: false }, null)).toThrow(UnsafeValueError);
     expect(() => commandFrame('api status\n\nexit')).toThrow(UnsafeValueError);
     expect(() => commandFrame('bgapi status', { 'Job-UUID': 'x\ny' })).toThrow(UnsafeValueError);
+  });
+
+  it('refuse ESC, TAB and other control characters in a body, a command or a header value', () => {
+    const body = (arg: string) => sendmsgFrame({ callCommand: 'execute', app: 'playback', arg, eventUuid: 'e', internal: false }, null);
+    expect(() => body('a\x1b]0;x\x07.wav')).toThrow(/^playback argument: contains a control character$/);
+    expect(() => body('a\tb.wav')).toThrow(/^playback argument: contains a control character$/);
+    expect(() => commandFrame('api status\x1b')).toThrow(/^command: contains a control character$/);
+    expect(() => commandFrame('bgapi status', { 'Job-UUID': 'x\ty' })).toThrow(/^Job-UUID: contains a control character$/);
+    // Printable text, spaces and non-ASCII letters pass.
+    expect(body('sons/café 1.wav')).toContain('\n\nsons/café 1.wav');
   });
 });
 

@@ -18,7 +18,7 @@ import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../integrations/sqlite/sqlite-trace-sink.ts';
 import { findExecution, loadExecution, type ExecutionDetail } from '../integrations/sqlite/trace-queries.ts';
 import { CommandReader, header, type ClientCommand } from './support/esl-peer/command-reader.ts';
-import { encodeFrame, type Header } from './support/esl-peer/wire-format.ts';
+import { encodeFrame, serializeEvent, type Header } from './support/esl-peer/wire-format.ts';
 import { account, callflow, tempDir, writeJson } from './support/sim.ts';
 import { runScenarioOverEslDetailed, type EslRunDeps } from './support/esl-harness.ts';
 import { EslPeer, type EslFaults } from './support/esl-peer/index.ts';
@@ -236,6 +236,38 @@ describe('outbound handshake and command rendering over TCP', () => {
     expect(handed).toBe(0);
     expect(server.liveCalls()).toEqual([]);
     expect(warnings).toEqual([`outbound call (no uuid yet): the dialplan must use "socket <host>:<port> async full" (got ${named})`]);
+  });
+
+  it('an -ERR reply to connect abandons the call: one log line, no call, no command of ours, the socket closed', async () => {
+    const warnings: string[] = [];
+    const { server, nextCall } = await driver({ replyTimeoutMs: 300, logger: { info() {}, warn: (l) => warnings.push(l) } });
+    let handed = 0;
+    void nextCall().then(() => handed++);
+    const fs = await ScriptedFs.dial(server.port);
+    expect((await fs.next()).line).toBe('connect');
+    // The channel is named and the mode is right: only the reply text refuses.
+    fs.write(
+      serializeEvent('plain', [
+        ['Event-Name', 'CHANNEL_DATA'],
+        ['Unique-ID', UUID],
+        ['Caller-Caller-ID-Number', '+14155550100'],
+        ['Caller-Destination-Number', '2000'],
+        ['Content-Type', 'command/reply'],
+        ['Reply-Text', '-ERR access denied\n'],
+        ['Socket-Mode', 'async'],
+        ['Control', 'full'],
+      ]),
+    );
+    // modesl writes its own subscription from the connect reply's callback; answered, should the socket still be open.
+    await until('the subscription or the close', () => fs.closed || fs.received.length >= 2);
+    if (!fs.closed) fs.write(fs.reply('+OK event listener enabled json'));
+    expect(await fs.closedWithin(1500)).toBe(true);
+    await wait(50);
+    expect(fs.received.map((c) => c.line).filter((l) => l !== 'event json BACKGROUND_JOB CHANNEL_EXECUTE_COMPLETE')).toEqual(['connect']);
+    expect(handed).toBe(0);
+    expect(server.liveCalls()).toEqual([]);
+    expect(server.handshaking()).toBe(0);
+    expect(warnings).toEqual(['outbound call (no uuid yet): connect refused: -ERR access denied']);
   });
 
   it('a busy port is a one-line typed error, not a crash', async () => {

@@ -22,7 +22,11 @@ const templates = [
 ];
 const flow = { module: 'notification', data: { recipients: [{ type: 'email', id: 'ops@test.local' }], template_id: 'missed' } };
 const servers: TestSmtpServer[] = [];
+/** A runtime a test started and did not close itself: closed before the servers. */
+let cleanupRt: { dispatcher: { close(): Promise<void> } } | undefined;
 afterEach(async () => {
+  await cleanupRt?.dispatcher.close();
+  cleanupRt = undefined;
   for (const s of servers.splice(0)) await s.close();
 });
 
@@ -217,6 +221,32 @@ describe('templates are untrusted', () => {
     await rt.dispatcher.close();
   });
 
+  it('a line break in the subject (the template\'s or a value rendered into it) never makes a header: one line, no Bcc', async () => {
+    const smtp = new TestSmtpServer();
+    servers.push(smtp);
+    await smtp.listen();
+    const tpl = [{ id: 'inj', from: 'pbx@test.local', subject: 'Call {{ comments }}\r\nX-Template: yes', text: 'x' }];
+    const data = { recipients: [{ type: 'email', id: 'ops@test.local' }], template_id: 'inj', comments: 'now\r\nBcc: victim@evil.test\n\nX-Injected: yes\r' };
+    let rt!: ReturnType<typeof runtimeFor>;
+    const sim = await simulate({
+      account: account([callflow('main', { module: 'notification', data }, ['100'])], { notification_templates: tpl }),
+      scenario: { call: { from: '1', to: '100' } },
+      outbox: (db) => (rt = runtimeFor(db, { smtpUrl: smtp.url })).outbox,
+    });
+    cleanupRt = rt;
+    await rt.dispatcher.drain(5000);
+    const [m] = await smtp.waitFor(1);
+    const subject = 'Call now Bcc: victim@evil.test X-Injected: yes X-Template: yes';
+    expect(m!.mail.subject).toBe(subject);
+    expect(m!.mail.bcc).toBeUndefined();
+    expect([...m!.mail.headers.keys()].filter((k) => /^(bcc|x-injected|x-template)$/.test(k))).toEqual([]);
+    expect(m!.raw).not.toMatch(/^(Bcc|X-Injected|X-Template):/im);
+    expect(m!.envelopeTo).toEqual(['ops@test.local']);
+    // The outbox keeps the same one line (a retry, the .eml transport and `notifications list` read it).
+    const [row] = new OutboxStore(sim.db, Date).list({ limit: 5 });
+    expect((JSON.parse(row!.message) as { subject: string }).subject).toBe(subject);
+  });
+
   it('templates cannot read files or run code; a failure names the template and field', async () => {
     const { TemplateRenderer } = await import('../modules/notification/renderer.ts');
     const r = new TemplateRenderer();
@@ -258,4 +288,46 @@ describe('sender address', () => {
     const bad = await cliAsync(['simulate', scenario, '--db', join(dir, 'c.db')], { CALLFLOW_MAIL_FROM: 'a@b.c\r\nBcc: x@y.z' });
     expect(bad.stderr.trim()).toBe('CALLFLOW_MAIL_FROM: must be one plain email address');
   });
+});
+
+describe('delivered headers', () => {
+  it.each([[['cc1@test.local']], [['cc1@test.local', 'cc2@test.local']]])(
+    "the template's Cc list %j is a Cc header on every copy (each envelope gets the message once; Bcc stays out of the headers)",
+    async (ccList) => {
+      const smtp = new TestSmtpServer();
+      servers.push(smtp);
+      await smtp.listen();
+      const tpl = [
+        {
+          id: 'cc',
+          from: 'pbx@test.local',
+          subject: 'Copy',
+          text: 'x',
+          cc: { type: 'specified', email_addresses: ccList },
+          bcc: { type: 'specified', email_addresses: ['archive@test.local'] },
+        },
+      ];
+      const data = { recipients: [{ type: 'email', id: 'ops@test.local' }], template_id: 'cc' };
+      let rt!: ReturnType<typeof runtimeFor>;
+      await simulate({
+        account: account([callflow('main', { module: 'notification', data }, ['100'])], { notification_templates: tpl }),
+        scenario: { call: { from: '1', to: '100' } },
+        outbox: (db) => (rt = runtimeFor(db, { smtpUrl: smtp.url })).outbox,
+      });
+      try {
+        await rt.dispatcher.drain(5000);
+        const mails = await smtp.waitFor(ccList.length + 2);
+        expect(mails.map((m) => m.envelopeTo.join()).sort()).toEqual(['archive@test.local', ...ccList, 'ops@test.local'].sort());
+        for (const m of mails) {
+          const cc = m.mail.cc as { value: { address: string }[] } | undefined;
+          expect(cc?.value.map((a) => a.address)).toEqual(ccList);
+          expect(m.raw).toMatch(new RegExp(`^Cc: ${ccList.join(', ').replace(/\./g, '\\.')}\r?$`, 'm'));
+          expect((m.mail.to as { value: { address: string }[] }).value.map((a) => a.address)).toEqual(['ops@test.local']);
+          expect(m.raw).not.toMatch(/^Bcc:/im);
+        }
+      } finally {
+        await rt.dispatcher.close();
+      }
+    },
+  );
 });

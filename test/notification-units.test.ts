@@ -84,6 +84,18 @@ describe('recipients and addresses', () => {
     for (const bad of ['a@b.cc\r\nBcc: x@y.zz', 'A <a@b.cc>', 'a@b.cc, c@d.ee', 'a@@b.cc', 'a b@c.dd', 'a@b']) expect(isSafeEmail(bad), bad).toBe(false);
   });
 
+  it('an address may be 254 characters long, not 255 (RFC 5321 path limit)', () => {
+    const address = (length: number) => `${'a'.repeat(length - '@example.com'.length)}@example.com`;
+    expect(address(254)).toHaveLength(254);
+    expect(isSafeEmail(address(254))).toBe(true);
+    expect(isSafeEmail(address(255))).toBe(false);
+    // The same rule where sending resolves recipients: the long one is named and left out.
+    const data = { recipients: [{ type: 'email' as const, id: [address(254), address(255)] }], send_at: 'channel_destroy' as const };
+    const r = resolveRecipients(data, view, 'email');
+    expect(r.values).toEqual([address(254)]);
+    expect(r.notes).toEqual([`email: "${address(255)}" is not a valid address: left out`]);
+  });
+
   it('users give their email (or mobile_number for SMS); bad entries are left out with a note', () => {
     const data = { recipients: [{ type: 'user' as const, id: ['alice', 'nomail', 'ghost'] }, { type: 'email' as const, id: 'x@y.zz\r\nBcc: evil@e.vil' }], send_at: 'channel_destroy' as const };
     expect(resolveRecipients(data, view, 'email')).toEqual({

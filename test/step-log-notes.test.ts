@@ -29,3 +29,30 @@ describe('executions_unrecorded', () => {
     expect(db.prepare("SELECT execution_id FROM executions_unrecorded WHERE execution_id = 'a'").all()).toEqual([]);
   });
 });
+
+describe('executions_unrecorded after a rolled-back kept write', () => {
+  it('a kept write that failed (its note rolled back) notes the execution again when it is retried', () => {
+    const db = openDatabase(join(tempDir(), 'log.db'));
+    const sink = new SqliteTraceSink(db, { groupCommit: 2 });
+    const notes = (id: string) => db.prepare('SELECT execution_id FROM executions_unrecorded WHERE execution_id = ?').all(id);
+    // The voicemail's own write fails: its transaction, with the note, is rolled back.
+    expect(() =>
+      sink.durably(start('a'), () => {
+        throw new Error('disk full');
+      }),
+    ).toThrow('disk full');
+    expect(notes('a')).toEqual([]);
+    // Another execution's kept write meanwhile (it may take the rolled-back note's rowid).
+    sink.durably(start('b'), () => undefined);
+    // The retry keeps its rows: the execution must be noted again, or a crash before the group
+    // is written would leave those rows without any execution.
+    expect(sink.durably(start('a'), () => 'kept')).toBe('kept');
+    expect(notes('a')).toEqual([{ execution_id: 'a' }]);
+    expect(notes('b')).toEqual([{ execution_id: 'b' }]);
+    // Writing 'a' drops its own note, not 'b''s.
+    sink.commit(start('a'), end, rows);
+    sink.commit(start('c'), end, rows);
+    expect(notes('a')).toEqual([]);
+    expect(notes('b')).toEqual([{ execution_id: 'b' }]);
+  });
+});

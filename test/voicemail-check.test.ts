@@ -90,6 +90,16 @@ describe('voicemail check: finding the box and logging in', () => {
     expect(dtmfLogged(ahead).filter((d) => /^[0-9]$/.test(d!))).toEqual([]);
   });
 
+  it('a key pressed during vm-fail_auth after a wrong PIN is flushed: it is not the start of the next PIN attempt', async () => {
+    const r = await vmSession().run(
+      stranger([press('2000#', 'vm-enter_id'), press('1111#', 'vm-enter_pass'), press('9', 'vm-fail_auth'), press('1234#', 'vm-enter_pass')]),
+    );
+    expect(loginNotes(r).slice(0, 2)).toEqual(['login attempt 1: wrong PIN for box 2000', 'box 2000: PIN accepted']);
+    // The 9 did reach the switch (masked): 2000# 1111# 9 1234#, sixteen keys.
+    expect(dtmfLogged(r)).toEqual(Array(16).fill('masked'));
+    expect(played(r).slice(0, 5)).toEqual(['vm-enter_id', 'vm-enter_pass', 'vm-fail_auth', 'vm-enter_pass', 'vm-you_have']);
+  });
+
   it('a box without a PIN cannot be checked by a stranger', async () => {
     const r = await vmSession(vmAccount({ alice: { pin: undefined } })).run(stranger([press('2000#', 'vm-enter_id')]));
     expect(played(r)).toEqual(['vm-enter_id', 'vm-no_access']);

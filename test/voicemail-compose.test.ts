@@ -105,6 +105,22 @@ describe('voicemail compose: recording and the message', () => {
     expect(execution(r).message_left).toBe(0);
   });
 
+  it('a recording of exactly 500 ms (the minimum) is a message; 499 ms is not', async () => {
+    const at = async (ms: number) => {
+      const s = vmSession();
+      const r = await s.run(caller({ speaks_s: ms / 1000, hangup_at_s: RECORD_STARTS_S + ms / 1000 }));
+      return { s, r };
+    };
+    const kept = await at(500);
+    expect(kept.s.store().list('acc-1', 'vm-alice', 'new').map((m) => m.lengthMs)).toEqual([500]);
+    expect(notes(kept.r)).toContain(`message 1 stored in box 2000: 500 ms, ${kept.s.store().get(1)!.mediaPath}`);
+    expect(execution(kept.r).message_left).toBe(1);
+    const short = await at(499);
+    expect(notes(short.r)).toContain('recording of 499 ms is under 500 ms: discarded, no message, no notification');
+    expect(short.s.store().list('acc-1', 'vm-alice', 'new')).toEqual([]);
+    expect(execution(short.r).message_left).toBe(0);
+  });
+
   it('max_message_length: the callflow data wins over the box, the box over the system default (500 s)', async () => {
     const limit = async (alice: Record<string, unknown>, data: Record<string, unknown>) => {
       const flows = [callflow('main', { module: 'voicemail', data: { id: 'vm-alice', ...data } }, ['100'])];
@@ -259,6 +275,18 @@ describe('voicemail-to-email recipients', () => {
     expect(email.attachments).toEqual([{ filename: basename(msg!.mediaPath), path: msg!.mediaPath, contentType: 'audio/x-wav' }]);
     expect(JSON.parse(rows[0]!.after_delivery!)).toEqual({ kind: 'voicemail.after_notify', args: { messageId: msg!.id, action: 'save' } });
     expect(msg!.notifyStatus).toBe('pending');
+  });
+
+  it('save_after_notify and delete_after_notify both set: save wins (the message is kept, not deleted)', async () => {
+    const { r, rows } = await outboxFor({ notify_email_addresses: ['desk@test.local'], save_after_notify: true, delete_after_notify: true });
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(JSON.parse(row.after_delivery!).args.action).toBe('save');
+    expect(notes(r).some((n) => n.endsWith('after-notify action: save once every copy is sent'))).toBe(true);
+    // Each alone still means itself.
+    const del = await outboxFor({ notify_email_addresses: ['desk@test.local'], delete_after_notify: true });
+    expect(JSON.parse(del.rows[0]!.after_delivery!).args.action).toBe('delete');
+    const none = await outboxFor({ notify_email_addresses: ['desk@test.local'] });
+    expect(JSON.parse(none.rows[0]!.after_delivery!).args.action).toBe('none');
   });
 
   it("an owner with vm_to_email_enabled false is removed even when the box lists them; no audio when include_message_on_notify is false", async () => {

@@ -125,17 +125,18 @@ export class SqliteVoicemailStore implements VoicemailStore {
       moveFile(m.recordingPath, target);
       try {
         this.setMedia.run(target, bytes, id);
+        const { recordingPath: _, ...fields } = m;
+        const saved: VoicemailMessage = { ...fields, id, folder: 'new', mediaPath: target, mediaBytes: bytes };
+        const status = then?.(saved);
+        if (!status || status === saved.notifyStatus) return saved;
+        this.setNotify.run(status, id);
+        return { ...saved, notifyStatus: status };
       } catch (err) {
-        // The row goes back: so does the file, to where the switch left it.
+        // Whatever fails after the move rolls the row back: the file goes back with it, to where
+        // the switch left it, so the module's own cleanup (or a retry) still finds it.
         moveFile(target, m.recordingPath);
         throw err;
       }
-      const { recordingPath: _, ...fields } = m;
-      const saved: VoicemailMessage = { ...fields, id, folder: 'new', mediaPath: target, mediaBytes: bytes };
-      const status = then?.(saved);
-      if (!status || status === saved.notifyStatus) return saved;
-      this.setNotify.run(status, id);
-      return { ...saved, notifyStatus: status };
     });
   }
 
