@@ -124,6 +124,21 @@ describe('document validation', () => {
     expect(r2.ok ? [] : r2.errors.map((e) => e.message)).toEqual([`${join(dir, 'other.json')}: /id: duplicate callflow id "cf-a"`]);
   });
 
+  it('a number two callflows claim is a warning at the later claim, naming the callflow that keeps it', () => {
+    const dir = tempDir();
+    const node = { module: 'user', data: { id: 'alice' } };
+    writeJson(join(dir, 'late.json'), callflow('cf-c', node, ['300', '100']));
+    const file = writeJson(join(dir, 'account.json'), account([callflow('cf-a', node, ['100', '200']), callflow('cf-b', node, ['200']), 'late.json']));
+    const r = loadAccountBundle(file, ctx());
+    expect(r.ok).toBe(true);
+    expect(r.warnings.map(String)).toEqual([
+      `${file}: /callflows/1/numbers/0: number "200" is already callflow "cf-a"'s, which calls to it will run`,
+      `${join(dir, 'late.json')}: /numbers/1: number "100" is already callflow "cf-a"'s, which calls to it will run`,
+    ]);
+    const distinct = writeJson(join(dir, 'distinct.json'), account([callflow('cf-a', node, ['100']), callflow('cf-b', node, ['101'])]));
+    expect(loadAccountBundle(distinct, ctx()).warnings).toEqual([]);
+  });
+
   it('a flow nested 1,000 deep is one error naming where it gets too deep, and the next file is still checked', () => {
     const dir = tempDir();
     let flow: Record<string, unknown> = { module: 'user', data: { id: 'alice' } };

@@ -357,6 +357,20 @@ export function loadAccountBundle(file: string, ctx: LoadContext): LoadResult<Ac
     if (seen.has(cf.doc.id)) errors.push(new DocumentError(cf.file, bases[i] + '/id', `duplicate callflow id "${cf.doc.id}"`));
     seen.add(cf.doc.id);
   }
+  // KAZOO refuses to save a callflow with a number another callflow has; a bundle can still say
+  // it twice. Routing keeps the first (as KAZOO's lookup would): the later claim never runs, and
+  // nothing else would tell the author why.
+  const owner = new Map<string, string>();
+  for (const [i, cf] of callflows.entries()) {
+    cf.doc.numbers.forEach((n, j) => {
+      const first = owner.get(n);
+      if (first === undefined) owner.set(n, cf.doc.id);
+      else if (first !== cf.doc.id) {
+        const at = bases[i] + joinPointer('', 'numbers', j);
+        warnings.push(new DocumentWarning(cf.file, at, `number "${printable(n)}" is already callflow "${printable(first)}"'s, which calls to it will run`));
+      }
+    });
+  }
   const users = raw.users as AccountBundle['users'];
   (raw.devices as AccountBundle['devices']).forEach((d, i) => {
     if (d.owner_id !== undefined && !users.some((u) => u.id === d.owner_id)) {
