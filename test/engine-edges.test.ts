@@ -13,7 +13,7 @@ import type { ChannelEvent, CommandAck, Switch, SwitchCommand } from '../engine/
 import { ExecutionTrace } from '../engine/trace/execution-trace.ts';
 import { VirtualClock } from '../engine/virtual-clock.ts';
 import { loadScenario } from '../integrations/simulator/load-scenario.ts';
-import { engineDepsFor } from '../integrations/simulator/run-scenario.ts';
+import { engineDepsFor, onVirtualTime } from '../integrations/simulator/run-scenario.ts';
 import { SimulatedSwitch } from '../integrations/simulator/simulated-switch.ts';
 import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { SqliteTraceSink } from '../integrations/sqlite/sqlite-trace-sink.ts';
@@ -43,8 +43,6 @@ class TamperedSwitch implements Switch {
   }
 }
 
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /** runScenario (run-scenario.ts) with the switch tampered with; returns what the step log holds. */
 async function simulateTampered(opts: {
   flow: unknown;
@@ -66,32 +64,24 @@ async function simulateTampered(opts: {
   const sim = new SimulatedSwitch(clock, ids, sc);
   const sw = new TamperedSwitch(sim, clock, opts.tamper ?? ((e) => e), opts.inject ?? []);
   const channelUuid = sim.originate();
-  let finished = false;
   const deps = engineDepsFor(
     { registry, sink: new SqliteTraceSink(db), wallClock: new FixedClock(1_700_000_000_000), executionIds: new SeededIds(sc.seed + 1_000_000), recordingDir: join(dir, 'recordings') },
     clock,
     ids,
     'simulation',
   );
-  const execution = executeCall(deps, {
-    sw,
-    channelUuid,
-    account: loaded.value.account.view,
-    router: loaded.value.account.router,
-    callerNumber: sc.call.from,
-    callerName: sc.call.from,
-    calleeNumber: sc.call.to ?? '',
-    scenario: sc.name,
-  }).finally(() => {
-    finished = true;
-  });
-  while (!finished) {
-    await settle();
-    if (finished) break;
-    if (!clock.advance()) await Promise.race([execution, clock.timerScheduled()]);
-  }
-  clock.clear();
-  const summary = await execution;
+  const summary = await onVirtualTime(clock, () =>
+    executeCall(deps, {
+      sw,
+      channelUuid,
+      account: loaded.value.account.view,
+      router: loaded.value.account.router,
+      callerNumber: sc.call.from,
+      callerName: sc.call.from,
+      calleeNumber: sc.call.to ?? '',
+      scenario: sc.name,
+    }),
+  );
   const found = findExecution(db, summary.id);
   if (!found.ok) throw new Error(found.problem);
   return { summary, detail: loadExecution(db, found.execution), db, dir };

@@ -53,10 +53,8 @@ export async function runScenario(loaded: LoadedScenario, deps: SimulationDeps):
   const ids = new SeededIds(sc.seed);
   const sw = new SimulatedSwitch(clock, ids, sc);
   const channelUuid = sw.originate();
-  let finished = false;
-  const execution = executeCall(
-    engineDepsFor(deps, clock, ids, 'simulation'),
-    {
+  return onVirtualTime(clock, () =>
+    executeCall(engineDepsFor(deps, clock, ids, 'simulation'), {
       sw,
       channelUuid,
       account: loaded.account.view,
@@ -67,16 +65,26 @@ export async function runScenario(loaded: LoadedScenario, deps: SimulationDeps):
       ...(sc.call.device ? { deviceId: sc.call.device } : {}),
       ...(loaded.callflow ? { callflow: loaded.callflow } : {}),
       scenario: sc.name,
-    },
-  ).finally(() => {
+    }),
+  );
+}
+
+/**
+ * Runs `work` to its end on `clock`: whenever everything started so far has settled, the clock
+ * jumps to its next due timer. Any switch driven by the clock runs this way (tests wrap the
+ * simulated one).
+ */
+export async function onVirtualTime<T>(clock: VirtualClock, work: () => Promise<T>): Promise<T> {
+  let finished = false;
+  const running = work().finally(() => {
     finished = true;
   });
   while (!finished) {
     await settle();
     if (finished) break;
     // Nothing due on the virtual clock: the engine is waiting on real I/O (a post-hangup send).
-    if (!clock.advance()) await Promise.race([execution, clock.timerScheduled()]);
+    if (!clock.advance()) await Promise.race([running, clock.timerScheduled()]);
   }
   clock.clear();
-  return execution;
+  return running;
 }
