@@ -10,6 +10,7 @@ import { openDatabase } from '../integrations/sqlite/open-database.ts';
 import { OutboxStore, type AttemptOutcome, type OutboxRow } from '../integrations/sqlite/outbox-store.ts';
 import { SqliteVoicemailStore } from '../integrations/sqlite/voicemail-store.ts';
 import { ACCOUNT_SID, AUTH_TOKEN } from './support/notify.ts';
+import { until } from './support/scripted-fs.ts';
 import { tempDir } from './support/sim.ts';
 import { TestTwilioServer, type TwilioError } from './support/twilio-server.ts';
 
@@ -41,13 +42,8 @@ const enqueueOne = (store: OutboxStore, m: OutboundMessage): number => store.enq
 
 const sent: AttemptOutcome = { outcome: 'sent', providerId: 'SM1' };
 
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** How long these tests wait for the dispatcher's work (a loopback HTTP round trip and a SQLite write). */
+const WAIT_MS = 5000;
 
 /** A local Twilio-like server; `errorFor` decides each answer. */
 async function twilioServer(errorFor: (to: string, n: number) => TwilioError | undefined): Promise<TestTwilioServer> {
@@ -81,7 +77,7 @@ describe('outbox dispatcher: retries', () => {
 
     const scheduled: number[] = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
-      await until(`attempt ${attempt} recorded`, () => store.attempts(id).length === attempt);
+      await until(`attempt ${attempt} recorded`, () => store.attempts(id).length === attempt, WAIT_MS);
       const row = store.get(id)!;
       expect(row.status).toBe('pending');
       scheduled.push(row.next_attempt_at - wall.now());
@@ -95,7 +91,7 @@ describe('outbox dispatcher: retries', () => {
       dispatcher.kick();
     }
     expect(scheduled).toEqual([1000, 2000, 4000]);
-    await until('attempt 4 recorded', () => store.attempts(id).length === 4);
+    await until('attempt 4 recorded', () => store.attempts(id).length === 4, WAIT_MS);
     expect(store.attempts(id).map((a) => a.outcome)).toEqual(Array(4).fill('temporary_failure'));
     expect(twilio.requests).toHaveLength(4);
   });
@@ -141,7 +137,7 @@ describe('outbox dispatcher: retries', () => {
     const dispatcher = new OutboxDispatcher(store, { email: noEmail, sms: twilioFor(twilio), logger });
     cleanup.push(() => dispatcher.close());
     dispatcher.start();
-    await until('the give-up warning', () => warnings.some((w) => w.startsWith('outbox: cannot record attempt')));
+    await until('the give-up warning', () => warnings.some((w) => w.startsWith('outbox: cannot record attempt')), WAIT_MS);
     // Waited long enough for a 4th try (100 ms, 200 ms, then 300 ms), there is none.
     await new Promise((r) => setTimeout(r, 600));
     expect(store.calls).toBe(3);
@@ -169,7 +165,7 @@ describe('outbox dispatcher: retries', () => {
     const dispatcher = new OutboxDispatcher(store, { email: noEmail, sms: twilioFor(twilio), logger });
     cleanup.push(() => dispatcher.close());
     dispatcher.start();
-    await until('the delivery recorded', () => store.get(id)!.status === 'sent');
+    await until('the delivery recorded', () => store.get(id)!.status === 'sent', WAIT_MS);
     expect(errors).toEqual(['SQLITE_BUSY']);
     expect(store.calls).toBe(2);
     expect(store.attempts(id).map((a) => a.outcome)).toEqual(['sent']);
